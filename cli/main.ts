@@ -1,0 +1,71 @@
+/**
+ * The `nnuc` command line. Each command lives in `cli/commands/<name>.ts` and exports
+ * `register(program)`; this file wires them and turns every error into a coded message
+ * (never a stack trace, unless NNUC_DEBUG=1).
+ *
+ * Exit codes: 0 success, 1 diagnostics or a failed run, 2 bad usage, 3 internal error.
+ */
+import { Command, CommanderError } from 'commander';
+import { isNnucError } from '../runtime/errors.js';
+import { VERSION } from './version.js';
+
+type Registrar = (program: Command) => void;
+
+/** Command modules, in the order `nnuc --help` lists them. */
+const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
+];
+
+export class UsageError extends Error {}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command();
+  program
+    .name('nnuc')
+    .description('nnU-Net as a recipe compiler: check and compile .nnu recipes, then run the generated pipeline')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run nnuc --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const load of COMMANDS) (await load()).register(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let program: Command;
+  try {
+    program = await buildProgram();
+  } catch (e) {
+    process.stderr.write(`nnuc: internal error while starting: ${(e as Error).message}\n`);
+    return 3;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+/** Prints an error the way a user should see it and returns the exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+    return 2;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`nnuc: ${e.message}\n`);
+    return 2;
+  }
+  if (isNnucError(e)) {
+    process.stderr.write(e.format() + '\n');
+    if (process.env.NNUC_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    return 1;
+  }
+  const err = e as Error;
+  process.stderr.write(
+    `nnuc: internal error: ${err?.message ?? String(e)}\n  hint: this is a bug in nnuc; rerun with NNUC_DEBUG=1 and report the output\n`,
+  );
+  if (process.env.NNUC_DEBUG) process.stderr.write(String(err?.stack) + '\n');
+  return 3;
+}
