@@ -40,4 +40,71 @@ export const RULE_DIAGNOSTICS = {
     template: '{what} must be {bound}, got {value}',
     explanation: 'A plan key or configuration field evaluated to a value outside its allowed range.',
   },
+  // ---- planner algorithms and the builtin library (compiler/planner/errors.ts, compiler/builtins) ----
+  NNU3006: {
+    severity: 'error',
+    title: 'non-positive spacing or size',
+    template: '{message}',
+    explanation: 'A spacing, shape or patch size reaching the planner is zero, negative or not a finite number (check the fingerprint).',
+  },
+  NNU3007: {
+    severity: 'error',
+    title: 'length mismatch',
+    template: '{message}',
+    explanation: 'Per-axis or per-case lists that must have the same length do not (e.g. a 3-axis spacing with a 2-axis patch, or more spacings than shapes in the fingerprint).',
+  },
+  NNU3008: {
+    severity: 'error',
+    title: 'network does not fit the memory target',
+    template: '{message}',
+    explanation: 'The patch-shrinking loop reached an empty patch before the VRAM estimate fell below the reference; raise the memory target or the reference value.',
+  },
+  NNU3009: {
+    severity: 'error',
+    title: 'unsupported dimensionality',
+    template: '{message}',
+    explanation: 'The planner handles 2D and 3D configurations only.',
+  },
+  NNU3010: {
+    severity: 'error',
+    title: 'wrong kind of value',
+    template: '{message}',
+    explanation: 'A value of the wrong kind reached a builtin or an operator while evaluating (e.g. a list where a number was expected, or an input file with an unexpected layout).',
+  },
+  NNU3011: {
+    severity: 'error',
+    title: 'search did not converge',
+    template: '{message}',
+    explanation: 'An iterative search (the 3d_lowres spacing search) did not end within its iteration limit.',
+  },
+  NNU3012: {
+    severity: 'error',
+    title: 'invalid input file',
+    template: '{message}',
+    explanation: 'fingerprint.json or dataset.json cannot be read, is not JSON, or does not have the layout nnU-Net writes (spec §1.2, §2.3). The message names the file and the first offending key.',
+  },
+  NNU3013: {
+    severity: 'error',
+    title: 'cycle between rules',
+    template: 'rule {name} depends on itself: {chain}',
+    explanation: 'Evaluating the rule needs its own value (through configurations referring to each other, e.g. a `when` condition reading the configuration it guards).',
+  },
+  NNU3014: {
+    severity: 'error',
+    title: 'missing configuration field',
+    template: 'configuration {config} has no value for {field}',
+    explanation: 'A configuration that exists must produce every required field (spacing, patch_size, batch_size, the network topology, ...), directly, by `inherits`, or by `cascade`.',
+  },
+  NNU3015: {
+    severity: 'error',
+    title: 'invalid --set override',
+    template: '{message}',
+    explanation: '`--set PATH=VALUE` names a let of `rules` (`rules.NAME`, or `NAME`) or a setting of `fixed` / `empirical` (`fixed.training.epochs`); VALUE is a recipe expression, checked like recipe code.',
+  },
+  NNU3016: {
+    severity: 'error',
+    title: 'invalid plan file',
+    template: '{message}',
+    explanation: 'A plan.json does not match the plan schema (it was edited by hand or written by another version of nnuc). Recompile it with `nnuc compile`.',
+  },
 } as const satisfies Record<string, DiagnosticDef>;

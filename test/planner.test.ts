@@ -256,13 +256,13 @@ test('§3.2 anisotropic target spacing uses the 10th percentile, bumped above th
 });
 
 test('invalid input raises coded RuleErrors, not exceptions of other kinds', () => {
-  assert.throws(() => fullresTargetSpacing([], []), (e: unknown) => e instanceof RuleError && e.code === 'NNU3501');
-  assert.throws(() => fullresTargetSpacing([[1, 0, 1]], [[2, 2, 2]]), (e: unknown) => e instanceof RuleError && e.code === 'NNU3502');
-  assert.throws(() => fullresTargetSpacing([[1, 1, 1], [1, 1]], [[2, 2, 2], [2, 2, 2]]), (e: unknown) => e instanceof RuleError && e.code === 'NNU3503');
+  assert.throws(() => fullresTargetSpacing([], []), (e: unknown) => e instanceof RuleError && e.code === 'NNU3004');
+  assert.throws(() => fullresTargetSpacing([[1, 0, 1]], [[2, 2, 2]]), (e: unknown) => e instanceof RuleError && e.code === 'NNU3006');
+  assert.throws(() => fullresTargetSpacing([[1, 1, 1], [1, 1]], [[2, 2, 2], [2, 2, 2]]), (e: unknown) => e instanceof RuleError && e.code === 'NNU3007');
   // a 1 GiB-target network with a tiny reference cannot fit
   const tiny = { ...P3, fit: { ...P3.fit, referenceValue: 10 } };
   assert.throws(
     () => planConfiguration({ spacing: [1, 1, 1], medianShape: [64, 64, 64], datasetVoxels: 1e9, inputChannels: 1, outputChannels: 2 }, tiny),
-    (e: unknown) => e instanceof RuleError && e.code === 'NNU3504',
+    (e: unknown) => e instanceof RuleError && e.code === 'NNU3008',
   );
 });
