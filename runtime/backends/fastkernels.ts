@@ -1,0 +1,158 @@
+/**
+ * Fast JavaScript replacements, for CPU-memory backends derived from tfjs's 'cpu' backend, of the kernels
+ * the stock CPU backend makes pathologically slow: broadcasting Add/Sub/Mul/Div/SquaredDifference
+ * (stock: an index-to-location conversion with array allocations per element), Sum/Mean over a contiguous
+ * block of axes (stock: a transpose first), and SplitV (the gradient of concat). Anything outside the fast
+ * paths (other dtypes, non-contiguous reduction axes) is delegated to the stock CPU kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+const enum Op { Add, Sub, Mul, Div, SqDiff }
+
+function inner(op: Op, out: Float32Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array,
+  ib: number, sb: number, n: number): void {
+  switch (op) {
+    case Op.Add: for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] + b[ib + i * sb]; break;
+    case Op.Sub: for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] - b[ib + i * sb]; break;
+    case Op.Mul: for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] * b[ib + i * sb]; break;
+    case Op.Div: for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] / b[ib + i * sb]; break;
+    case Op.SqDiff: for (let i = 0; i < n; i++) { const d = a[ia + i * sa] - b[ib + i * sb]; out[o + i] = d * d; } break;
+  }
+}
+
+/** Elementwise binary op with numpy broadcasting over float32 data; dims collapsed so loops stay tight. */
+export function broadcastBinary(op: Op, aShape: number[], bShape: number[], a: Float32Array, b: Float32Array): [Float32Array, number[]] {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
+  const r = outShape.length;
+  const pa = [...Array(r - aShape.length).fill(1), ...aShape];
+  const pb = [...Array(r - bShape.length).fill(1), ...bShape];
+  // merged dims: [size, aFull, bFull]
+  const dims: [number, boolean, boolean][] = [];
+  for (let i = 0; i < r; i++) {
+    if (outShape[i] === 1) continue;
+    const af = pa[i] !== 1, bf = pb[i] !== 1;
+    const last = dims[dims.length - 1];
+    if (last && last[1] === af && last[2] === bf) last[0] *= outShape[i];
+    else dims.push([outShape[i], af, bf]);
+  }
+  const size = outShape.reduce((x, y) => x * y, 1);
+  const out = new Float32Array(size);
+  if (dims.length === 0) dims.push([1, true, true]);
+  const nd = dims.length;
+  const sa: number[] = new Array(nd), sb: number[] = new Array(nd);
+  let ta = 1, tb = 1;
+  for (let i = nd - 1; i >= 0; i--) {
+    sa[i] = dims[i][1] ? ta : 0; if (dims[i][1]) ta *= dims[i][0];
+    sb[i] = dims[i][2] ? tb : 0; if (dims[i][2]) tb *= dims[i][0];
+  }
+  const n = dims[nd - 1][0];
+  const rows = size / n;
+  const idx = new Array(nd).fill(0);
+  let ia = 0, ib = 0;
+  for (let row = 0; row < rows; row++) {
+    inner(op, out, row * n, a, ia, sa[nd - 1], b, ib, sb[nd - 1], n);
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++; ia += sa[d]; ib += sb[d];
+      if (idx[d] < dims[d][0]) break;
+      ia -= sa[d] * dims[d][0]; ib -= sb[d] * dims[d][0]; idx[d] = 0;
+    }
+  }
+  return [out, outShape];
+}
+
+/** Sum over a contiguous block of axes of [outer, R, inner] data, accumulated in float64. */
+export function sumBlock(x: Float32Array, outer: number, R: number, innerN: number, scale: number): Float32Array {
+  const out = new Float32Array(outer * innerN);
+  if (innerN === 1) {
+    for (let o = 0; o < outer; o++) {
+      let s = 0;
+      const base = o * R;
+      for (let r = 0; r < R; r++) s += x[base + r];
+      out[o] = s * scale;
+    }
+    return out;
+  }
+  const acc = new Float64Array(innerN);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    for (let r = 0; r < R; r++) {
+      const base = (o * R + r) * innerN;
+      for (let i = 0; i < innerN; i++) acc[i] += x[base + i];
+    }
+    for (let i = 0; i < innerN; i++) out[o * innerN + i] = acc[i] * scale;
+  }
+  return out;
+}
+
+function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | undefined {
+  if (t.dtype !== 'float32') return undefined;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : undefined;
+}
+
+type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
+
+export function registerFastKernels(backendName: string): void {
+  const stock = (name: string) => tf.getKernel(name, 'cpu').kernelFunc as unknown as (a: Args) => tf.TensorInfo | tf.TensorInfo[];
+  const reg = (kernelName: string, fn: (a: Args) => tf.TensorInfo | tf.TensorInfo[]) =>
+    tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc });
+
+  const binary: [string, Op][] = [['Add', Op.Add], ['Sub', Op.Sub], ['Multiply', Op.Mul], ['RealDiv', Op.Div], ['SquaredDifference', Op.SqDiff]];
+  for (const [name, op] of binary) {
+    const fallback = stock(name);
+    reg(name, (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const { a, b } = args.inputs;
+      const av = f32(backend, a), bv = f32(backend, b);
+      if (!av || !bv) return fallback(args);
+      const [out, shape] = broadcastBinary(op, a.shape, b.shape, av, bv);
+      return backend.makeTensorInfo(shape, 'float32', out);
+    });
+  }
+
+  for (const name of ['Sum', 'Mean']) {
+    const fallback = stock(name);
+    reg(name, (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const { x } = args.inputs;
+      const xv = f32(backend, x);
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+      const contiguous = axes.every((v, i) => i === 0 || v === axes[i - 1] + 1);
+      if (!xv || axes.length === 0 || !contiguous) return fallback(args);
+      const a0 = axes[0], a1 = axes[axes.length - 1];
+      const prod = (s: number[]) => s.reduce((p, q) => p * q, 1);
+      const outer = prod(x.shape.slice(0, a0)), R = prod(x.shape.slice(a0, a1 + 1)), innerN = prod(x.shape.slice(a1 + 1));
+      const out = sumBlock(xv, outer, R, innerN, name === 'Mean' ? 1 / R : 1);
+      const shape = keepDims ? x.shape.map((d, i) => (i >= a0 && i <= a1 ? 1 : d)) : x.shape.filter((_, i) => i < a0 || i > a1);
+      return backend.makeTensorInfo(shape, 'float32', out);
+    });
+  }
+
+  {
+    const fallback = stock('SplitV');
+    reg('SplitV', (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const { x } = args.inputs;
+      const xv = f32(backend, x);
+      if (!xv) return fallback(args);
+      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+      const outer = x.shape.slice(0, ax).reduce((p, q) => p * q, 1);
+      const innerN = x.shape.slice(ax + 1).reduce((p, q) => p * q, 1);
+      const rowIn = x.shape[ax] * innerN;
+      let off = 0;
+      return sizes.map((s) => {
+        const rowOut = s * innerN;
+        const out = new Float32Array(outer * rowOut);
+        for (let o = 0; o < outer; o++) out.set(xv.subarray(o * rowIn + off, o * rowIn + off + rowOut), o * rowOut);
+        off += rowOut;
+        const shape = x.shape.slice();
+        shape[ax] = s;
+        return backend.makeTensorInfo(shape, 'float32', out);
+      });
+    });
+  }
+}
