@@ -1,0 +1,176 @@
+/**
+ * Intensity normalization schemes of nnU-Net v2 (`preprocessing/normalization/default_normalization_schemes.py`,
+ * spec §4.3), computed the way numpy computes them on float32 images: every arithmetic step is rounded to
+ * float32 (Math.fround) and means/variances use numpy's float32 summation (pairwise blocks of 128 inside chunks
+ * of 8192 elements, the ufunc buffer size), so results are bit-identical to numpy's in the common case.
+ */
+import { NnucError } from '../errors.js';
+
+export const NORMALIZATION_SCHEMES = [
+  'CTNormalization',
+  'ZScoreNormalization',
+  'NoNormalization',
+  'RescaleTo01Normalization',
+  'RGBTo01Normalization',
+] as const;
+export type NormalizationScheme = (typeof NORMALIZATION_SCHEMES)[number];
+
+/** One channel of `foreground_intensity_properties_per_channel` (fingerprint §2.3). */
+export interface IntensityProperties {
+  readonly mean: number;
+  readonly std: number;
+  readonly percentile_00_5: number;
+  readonly percentile_99_5: number;
+  readonly median?: number;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+const f = Math.fround;
+const EPS = 1e-8;
+const PW_BLOCKSIZE = 128;
+const BUFSIZE = 8192;
+
+function pairwise(a: ArrayLike<number>, start: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f(res + a[start + i]);
+    return res;
+  }
+  if (n <= PW_BLOCKSIZE) {
+    let r0 = f(a[start]), r1 = f(a[start + 1]), r2 = f(a[start + 2]), r3 = f(a[start + 3]);
+    let r4 = f(a[start + 4]), r5 = f(a[start + 5]), r6 = f(a[start + 6]), r7 = f(a[start + 7]);
+    let i = 8;
+    const end = n - (n % 8);
+    for (; i < end; i += 8) {
+      const p = start + i;
+      r0 = f(r0 + a[p]);
+      r1 = f(r1 + a[p + 1]);
+      r2 = f(r2 + a[p + 2]);
+      r3 = f(r3 + a[p + 3]);
+      r4 = f(r4 + a[p + 4]);
+      r5 = f(r5 + a[p + 5]);
+      r6 = f(r6 + a[p + 6]);
+      r7 = f(r7 + a[p + 7]);
+    }
+    let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
+    for (; i < n; i++) res = f(res + a[start + i]);
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return f(pairwise(a, start, n2) + pairwise(a, start + n2, n - n2));
+}
+
+/** numpy `np.sum` of a contiguous float32 array (float32 accumulator, pairwise within 8192-element chunks). */
+export function sumFloat32(a: ArrayLike<number>): number {
+  let res = 0;
+  for (let s = 0; s < a.length; s += BUFSIZE) res = f(res + pairwise(a, s, Math.min(BUFSIZE, a.length - s)));
+  return res;
+}
+
+/** numpy `x.mean()` and `x.std()` (ddof 0) of a float32 array, as float32 values. */
+export function meanStdFloat32(a: Float32Array): { mean: number; std: number } {
+  const n = f(a.length);
+  const mean = f(sumFloat32(a) / n);
+  const sq = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const d = f(a[i] - mean);
+    sq[i] = d * d; // the Float32Array store rounds like numpy's float32 multiply
+  }
+  const v = f(sumFloat32(sq) / n);
+  return { mean, std: f(Math.sqrt(v)) };
+}
+
+function minMax(a: Float32Array): [number, number] {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+export interface NormalizeOptions {
+  readonly useMaskForNorm: boolean;
+  /** The channel's fingerprint statistics (required for CTNormalization). */
+  readonly intensityProperties?: IntensityProperties;
+  /** For error messages. */
+  readonly file?: string;
+}
+
+export function isNormalizationScheme(s: string): s is NormalizationScheme {
+  return (NORMALIZATION_SCHEMES as readonly string[]).includes(s);
+}
+
+/**
+ * Normalize one channel in place (a float32 image over the cropped volume). `seg` is the cropped segmentation
+ * (or the generated nonzero mask: -1 outside the nonzero region), used for ZScore with `useMaskForNorm`.
+ */
+export function normalizeChannel(
+  image: Float32Array,
+  seg: ArrayLike<number> | null,
+  scheme: string,
+  opts: NormalizeOptions,
+): Float32Array {
+  switch (scheme) {
+    case 'ZScoreNormalization': {
+      if (opts.useMaskForNorm) {
+        if (!seg || seg.length !== image.length) {
+          throw new NnucError('NNU5003', 'ZScore normalization with use_mask_for_norm needs the nonzero mask', { file: opts.file });
+        }
+        let n = 0;
+        for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) n++;
+        const masked = new Float32Array(n);
+        for (let i = 0, j = 0; i < seg.length; i++) if (seg[i] >= 0) masked[j++] = image[i];
+        if (n === 0) return image; // numpy: mean of an empty selection is nan and nothing is assigned
+        const { mean, std } = meanStdFloat32(masked);
+        const div = std > EPS ? std : f(EPS);
+        for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) image[i] = f(f(image[i] - mean) / div);
+      } else {
+        const { mean, std } = meanStdFloat32(image);
+        const div = std > EPS ? std : f(EPS);
+        for (let i = 0; i < image.length; i++) image[i] = f(f(image[i] - mean) / div);
+      }
+      return image;
+    }
+    case 'CTNormalization': {
+      const p = opts.intensityProperties;
+      if (!p) throw new NnucError('NNU5003', 'CTNormalization needs the fingerprint intensity properties of its channel', { file: opts.file });
+      const lo = f(p.percentile_00_5);
+      const hi = f(p.percentile_99_5);
+      const mean = f(p.mean);
+      const div = f(Math.max(p.std, EPS));
+      for (let i = 0; i < image.length; i++) {
+        const v = image[i];
+        const c = v < lo ? lo : v > hi ? hi : v;
+        image[i] = f(f(c - mean) / div);
+      }
+      return image;
+    }
+    case 'NoNormalization':
+      return image;
+    case 'RescaleTo01Normalization': {
+      const [mn] = minMax(image);
+      for (let i = 0; i < image.length; i++) image[i] = f(image[i] - mn);
+      const [, mx] = minMax(image);
+      const div = mx > EPS ? mx : f(EPS);
+      for (let i = 0; i < image.length; i++) image[i] = f(image[i] / div);
+      return image;
+    }
+    case 'RGBTo01Normalization': {
+      const [mn, mx] = minMax(image);
+      if (mn < 0 || mx > 255) {
+        throw new NnucError('NNU5004', `RGB values must lie in [0, 255] (found [${mn}, ${mx}])`, { file: opts.file });
+      }
+      for (let i = 0; i < image.length; i++) image[i] = f(image[i] / 255);
+      return image;
+    }
+    default:
+      throw new NnucError('NNU5002', `unknown normalization scheme '${scheme}' (known: ${NORMALIZATION_SCHEMES.join(', ')})`, {
+        file: opts.file,
+      });
+  }
+}

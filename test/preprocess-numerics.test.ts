@@ -1,0 +1,189 @@
+/**
+ * Preprocessing numerics against reference arrays produced by scipy 1.10 / scikit-image 0.19 / numpy
+ * (scripts/gen-resampling-fixtures.py, committed under test/fixtures/resampling/). Tolerances:
+ *   - float64 kernels (prefilter, skimage resize): 1e-12 relative to the array's max magnitude;
+ *   - float32 outputs of resample_data_or_seg_to_shape: 2 float32 ulps (~2.4e-7 relative);
+ *   - segmentations, shapes, separate-z decisions, foreground samples: exact;
+ *   - normalization: exact float32 (numpy's summation order is reproduced).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  computeNewShape,
+  determineSeparateZ,
+  resampleDataOrSegToShape,
+  resize,
+  resizeSegmentation,
+  splineFilter1D,
+  DATA_RESAMPLING,
+  SEG_RESAMPLING,
+  PROBABILITIES_RESAMPLING,
+  type InterpOrder,
+} from '../runtime/preprocessing/resampling.js';
+import { meanStdFloat32, normalizeChannel, sumFloat32 } from '../runtime/preprocessing/normalization.js';
+import { classKey, locationsToCoords, sampleForegroundIndices, targetNumSamples } from '../runtime/preprocessing/foreground.js';
+
+const FIX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'resampling');
+interface Arr {
+  shape: number[];
+  dtype: string;
+  values: number[];
+}
+const load = (name: string): any => JSON.parse(readFileSync(join(FIX, name), 'utf8'));
+const f32 = (a: Arr): Float32Array => Float32Array.from(a.values);
+const f64 = (a: Arr): Float64Array => Float64Array.from(a.values);
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** Largest |a-b| relative to max|b|. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length');
+  const s = maxAbs(b) || 1;
+  let e = 0;
+  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]) / s);
+  return e;
+}
+
+function ulpErr32(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length');
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ulp = Math.max(Math.abs(b[i]), 1e-30) * 2 ** -23;
+    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(ulp, maxAbs(b) * 2 ** -30));
+  }
+  return worst;
+}
+
+test('spline prefilter (order 3) matches scipy spline_filter1d for modes nearest and mirror', () => {
+  for (const c of load('prefilter.json').cases) {
+    for (const mode of ['nearest', 'mirror'] as const) {
+      const line = f64(c.input);
+      splineFilter1D(line, mode);
+      assert.ok(relErr(line, c[mode].values) < 1e-13, `${mode} n=${line.length}: ${relErr(line, c[mode].values)}`);
+    }
+  }
+});
+
+test('skimage resize(order, mode=edge, anti_aliasing=False) in float64, ranks 1-3, up/down/mixed', () => {
+  let worst = 0;
+  for (const c of load('resize.json').cases) {
+    const out = resize(c.input.values, c.input.shape, c.output.shape, c.order as InterpOrder);
+    const e = relErr(out, c.output.values);
+    worst = Math.max(worst, e);
+    assert.ok(e < 1e-12, `order ${c.order} [${c.input.shape}] -> [${c.output.shape}]: rel err ${e}`);
+  }
+  assert.ok(worst < 1e-12);
+});
+
+test('resize_segmentation (order 1) with -1/0/1/2 labels is exact', () => {
+  for (const c of load('resize-seg.json').cases) {
+    const out = resizeSegmentation(c.input.values, c.input.shape, c.output.shape, 1);
+    assert.deepEqual(Array.from(out), c.output.values, `[${c.input.shape}] -> [${c.output.shape}]`);
+  }
+});
+
+test('compute_new_shape (round half to even) and the separate-z decision', () => {
+  for (const c of load('new-shape.json').cases) {
+    assert.deepEqual(computeNewShape(c.shape, c.current_spacing, c.new_spacing), c.new_shape);
+    assert.deepEqual(determineSeparateZ(c.current_spacing, c.new_spacing), { doSeparateZ: c.do_separate_z, axis: c.axis });
+  }
+  // hand-computed: 2.5 rounds to 2, 3.5 to 4; (0.24, 1.25, 1.25) has two maximal axes -> no separate z
+  assert.deepEqual(computeNewShape([5, 7, 1], [1, 1, 1], [2, 2, 1]), [2, 4, 1]);
+  assert.deepEqual(determineSeparateZ([0.24, 1.25, 1.25], [0.24, 1.25, 1.25]), { doSeparateZ: false, axis: null });
+  assert.deepEqual(determineSeparateZ([3.1, 1, 1], [1, 1, 1]), { doSeparateZ: true, axis: 0 });
+  assert.deepEqual(determineSeparateZ([3, 1, 1], [1, 1, 1]), { doSeparateZ: false, axis: null });
+});
+
+test('resample_data_or_seg_to_shape: data (order 3), seg (order 1) and probabilities (order 1), with and without separate z', () => {
+  const cases = load('resample-to-shape.json').cases;
+  let worst = 0;
+  let sawSepZ = 0;
+  for (const c of cases) {
+    const shape = c.data.shape as [number, number, number, number];
+    const sep = determineSeparateZ(c.current_spacing, c.new_spacing);
+    assert.deepEqual(sep, { doSeparateZ: c.do_separate_z, axis: c.axis });
+    if (sep.doSeparateZ) sawSepZ++;
+    const d = resampleDataOrSegToShape(f32(c.data), shape, c.new_shape, c.current_spacing, c.new_spacing, DATA_RESAMPLING);
+    assert.ok(d instanceof Float32Array);
+    const e = ulpErr32(d, c.data_out.values);
+    worst = Math.max(worst, e);
+    assert.ok(e <= 2, `data ${JSON.stringify(c.current_spacing)} -> ${JSON.stringify(c.new_spacing)}: ${e} ulp`);
+    const p = resampleDataOrSegToShape(f32(c.data), shape, c.new_shape, c.current_spacing, c.new_spacing, PROBABILITIES_RESAMPLING);
+    assert.ok(ulpErr32(p, c.prob_out.values) <= 2, `probabilities: ${ulpErr32(p, c.prob_out.values)} ulp`);
+    const segShape = c.seg.shape as [number, number, number, number];
+    const s = resampleDataOrSegToShape(Int16Array.from(c.seg.values), segShape, c.new_shape, c.current_spacing, c.new_spacing, SEG_RESAMPLING);
+    assert.ok(s instanceof Int16Array);
+    assert.deepEqual(Array.from(s), c.seg_out.values, `seg ${JSON.stringify(c.current_spacing)}`);
+  }
+  assert.ok(sawSepZ >= 3, 'the fixtures exercise the separate-z path');
+});
+
+test('resampling returns the input unchanged when the shape does not change', () => {
+  const a = Float32Array.from([1, 2, 3, 4]);
+  assert.equal(resampleDataOrSegToShape(a, [1, 1, 2, 2], [1, 2, 2], [1, 1, 1], [2, 2, 2], DATA_RESAMPLING), a);
+});
+
+test('normalization schemes are bit-identical to numpy float32', () => {
+  const n = load('normalization.json');
+  const img = f32(n.image);
+  const same = (got: Float32Array, want: Arr, what: string): void => {
+    const w = f32(want);
+    let diff = 0;
+    for (let i = 0; i < w.length; i++) if (got[i] !== w[i]) diff++;
+    assert.equal(diff, 0, `${what}: ${diff} of ${w.length} values differ (max rel ${relErr(got, w)})`);
+  };
+  same(normalizeChannel(img.slice(), null, 'ZScoreNormalization', { useMaskForNorm: false }), n.zscore, 'zscore');
+  same(normalizeChannel(f32(n.image_masked), n.seg.values, 'ZScoreNormalization', { useMaskForNorm: true }), n.zscore_mask, 'zscore mask');
+  same(normalizeChannel(img.slice(), null, 'CTNormalization', { useMaskForNorm: false, intensityProperties: n.ct_properties }), n.ct, 'ct');
+  same(normalizeChannel(img.slice(), null, 'RescaleTo01Normalization', { useMaskForNorm: false }), n.rescale01, 'rescale01');
+  same(normalizeChannel(f32(n.rgb), null, 'RGBTo01Normalization', { useMaskForNorm: false }), n.rgb01, 'rgb01');
+  same(normalizeChannel(img.slice(), null, 'NoNormalization', { useMaskForNorm: false }), n.image, 'nonorm');
+  const long = f32(n.long);
+  const ms = meanStdFloat32(long);
+  assert.equal(ms.mean, Math.fround(n.long_mean));
+  assert.equal(ms.std, Math.fround(n.long_std));
+  same(normalizeChannel(long.slice(), null, 'ZScoreNormalization', { useMaskForNorm: false }), n.long_zscore, 'long zscore');
+  // numpy's float32 sums (checked with numpy 1.24): a sequential float32 loop would give 1e8 for both
+  assert.equal(sumFloat32(Float32Array.from([1e8, ...new Array(16).fill(1)])), 100000008);
+  assert.equal(sumFloat32(Float32Array.from([...new Array(16).fill(1), 1e8])), 100000016);
+  assert.throws(() => normalizeChannel(Float32Array.from([300]), null, 'RGBTo01Normalization', { useMaskForNorm: false }), /NNU5004|\[0, 255\]/);
+  assert.throws(() => normalizeChannel(Float32Array.from([1]), null, 'Foo', { useMaskForNorm: false }), /unknown normalization scheme/);
+});
+
+test('foreground location sampling matches numpy RandomState(1234) choices', () => {
+  const fx = load('foreground-sampling.json');
+  const [, X, Y, Z] = fx.seg.shape as number[];
+  const seg = new Int16Array(X * Y * Z);
+  for (const [label, [x0, x1], [y0, y1], [z0, z1]] of fx.seg.boxes) {
+    for (let x = x0; x < x1; x++) for (let y = y0; y < y1; y++) for (let z = z0; z < z1; z++) seg[(x * Y + y) * Z + z] = label;
+  }
+  const classes = [1, 2, 4, [1, 2], [3, -1]];
+  assert.deepEqual(classes.map(classKey), fx.classes);
+  const got = sampleForegroundIndices(seg, classes);
+  for (const key of fx.classes as string[]) {
+    const want = fx.result[key];
+    const flat = got.get(key)!;
+    assert.equal(flat.length, want.count, key);
+    const coords = locationsToCoords(flat, [X, Y, Z]);
+    assert.deepEqual(coords.slice(0, 25), want.first, `${key} first`);
+    assert.deepEqual(coords.slice(-5), want.count ? want.last : [], `${key} last`);
+    let sum = 0;
+    let weighted = 0;
+    for (let i = 0; i < flat.length; i++) {
+      sum += flat[i];
+      weighted += flat[i] * (i % 7);
+    }
+    assert.equal(sum, want.flat_sum, `${key} sum`);
+    assert.equal(weighted, want.flat_weighted, `${key} weighted sum`);
+  }
+  assert.equal(targetNumSamples(15600), 10000);
+  assert.equal(targetNumSamples(2_000_001), 20001);
+  assert.equal(classKey([4]), '(4,)');
+});
