@@ -86,4 +86,8 @@ comps.append({'shape': [7, 7], 'input': t.astype(np.uint8).ravel().tolist(),
               'keep_largest': keep_largest(t).astype(np.uint8).ravel().tolist()})
 with open(os.path.join(out_pp, 'components.json'), 'w') as f:
     json.dump(comps, f)
+# an .npz as nnU-Net writes probabilities (savez_compressed: deflate + zip64 headers) plus a float16 member
+np.savez_compressed(os.path.join(out_inf, 'numpy_savez_compressed.npz'),
+                    probabilities=(np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7).astype(np.float32),
+                    other=np.ones(3, dtype=np.float16))
 print('wrote', len(gauss), 'gaussian maps and', len(comps), 'component fixtures')
