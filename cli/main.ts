@@ -13,6 +13,7 @@ type Registrar = (program: Command) => void;
 
 /** Command modules, in the order `nnuc --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
+  () => import('./commands/preprocess.js'),
 ];
 
 export class UsageError extends Error {}

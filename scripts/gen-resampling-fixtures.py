@@ -199,6 +199,53 @@ def sample_foreground_locations(seg, classes_or_regions, seed=1234):
     return class_locs
 
 
+# ---------------------------------------------------------------- DefaultPreprocessor.run_case_npy, restated
+def crop_to_nonzero(data, seg=None, nonzero_label=-1):
+    nonzero_mask = data[0] != 0
+    for c in range(1, data.shape[0]):
+        nonzero_mask |= data[c] != 0
+    nonzero_mask = ndimage.binary_fill_holes(nonzero_mask)
+    bbox = []
+    for ax in range(3):
+        other = tuple(i for i in range(3) if i != ax)
+        idx = np.where(np.any(nonzero_mask, axis=other))[0]
+        bbox.append([int(idx[0]), int(idx[-1]) + 1] if len(idx) else [0, nonzero_mask.shape[ax]])
+    slicer = tuple(slice(a, b) for a, b in bbox)
+    nonzero_mask = nonzero_mask[slicer][None]
+    data = data[(slice(None),) + slicer]
+    if seg is not None:
+        seg = seg[(slice(None),) + slicer]
+        seg[(seg == 0) & (~nonzero_mask)] = nonzero_label
+    else:
+        seg = np.where(nonzero_mask, np.int8(0), np.int8(nonzero_label))
+    return data, seg, bbox
+
+
+def run_case_npy(data, seg, spacing, transpose_forward, target_spacing, schemes, use_mask, intensity_props, classes):
+    data = data.astype(np.float32)
+    seg = np.copy(seg)
+    data = data.transpose([0, *[i + 1 for i in transpose_forward]])
+    seg = seg.transpose([0, *[i + 1 for i in transpose_forward]])
+    original_spacing = [spacing[i] for i in transpose_forward]
+    shape_before_cropping = data.shape[1:]
+    data, seg, bbox = crop_to_nonzero(data, seg)
+    shape_after = data.shape[1:]
+    if len(target_spacing) < len(data.shape[1:]):
+        target_spacing = [original_spacing[0]] + list(target_spacing)
+    new_shape = compute_new_shape(data.shape[1:], original_spacing, target_spacing)
+    for c in range(data.shape[0]):
+        if schemes[c] == 'ZScoreNormalization':
+            data[c] = zscore(data[c], seg[0], use_mask[c])
+        elif schemes[c] == 'CTNormalization':
+            data[c] = ct(data[c], intensity_props[str(c)])
+    data = resample_data_or_seg_to_shape(data, new_shape, original_spacing, target_spacing, False, 3, 0, None)
+    seg = resample_data_or_seg_to_shape(seg, new_shape, original_spacing, target_spacing, True, 1, 0, None)
+    locs = sample_foreground_locations(seg, classes)
+    return data, seg.astype(np.int16), {'shape_before_cropping': list(shape_before_cropping), 'bbox': bbox,
+                                        'shape_after_cropping': list(shape_after), 'locs': locs,
+                                        'target_spacing': [float(v) for v in target_spacing]}
+
+
 # ---------------------------------------------------------------- helpers
 def arr(a):
     """float32 values are written in their shortest float32 repr (Math.fround restores them exactly)."""
@@ -336,6 +383,35 @@ def main():
         [1, [2, 28], [3, 27], [1, 26]], [2, [10, 14], [5, 20], [7, 9]], [-1, [0, 1], [0, 30], [0, 30]],
         [3, [29, 30], [0, 5], [0, 5]]]}, 'classes': ['1', '2', '4', '(1, 2)', '(3, -1)'], 'result': fg_out}
 
+    # 8. the whole per-case pipeline (transpose, crop with hole filling, normalize, resample, sampling)
+    pipeline = []
+    shape = (9, 14, 12)
+    img0 = np.zeros(shape, dtype=np.float32)
+    img0[1:8, 2:13, 1:11] = smooth_random(rng, (7, 11, 10), 50).astype(np.float32) + 300
+    img0[4, 6, 5] = 0                     # an interior hole: filled, stays inside the mask
+    img1 = np.zeros(shape, dtype=np.float32)
+    img1[2:7, 3:12, 2:10] = (smooth_random(rng, (5, 9, 8), 400) - 200).astype(np.float32)
+    lab = np.zeros(shape, dtype=np.float32)
+    lab[3:6, 5:10, 3:8] = 1
+    lab[4:6, 7:9, 4:6] = 2
+    props = {'1': {'max': 900.0, 'mean': -20.5, 'median': -15.0, 'min': -900.0, 'percentile_00_5': -500.0,
+                   'percentile_99_5': 450.0, 'std': 210.25}}
+    for name, tf, spacing, target in [('3d', [2, 0, 1], (0.8, 0.7, 3.2), [1.0, 0.75, 1.1]),
+                                      ('2d', [0, 1, 2], (3.0, 0.9, 0.8), [0.6, 0.55])]:
+        d, sg, info = run_case_npy(np.stack([img0, img1]), lab[None].copy(), spacing, tf, target,
+                                   ['ZScoreNormalization', 'CTNormalization'], [True, False], props, [1, 2])
+        pipeline.append({
+            'name': name, 'transpose_forward': tf, 'spacing': list(spacing), 'configuration_spacing': target,
+            'schemes': ['ZScoreNormalization', 'CTNormalization'], 'use_mask_for_norm': [True, False],
+            'intensity_properties': props, 'classes': [1, 2],
+            'shape_before_cropping': info['shape_before_cropping'], 'bbox': info['bbox'],
+            'shape_after_cropping': info['shape_after_cropping'], 'target_spacing': info['target_spacing'],
+            'data_out': arr(d), 'seg_out': arr(sg),
+            'locs': {str(k): np.asarray(v, dtype=np.int64).reshape(-1, 4).tolist() for k, v in info['locs'].items()},
+        })
+    image_in = {'img0': arr(img0), 'img1': arr(img1), 'label': arr(lab)}
+
+    save('pipeline.json', {'versions': versions, 'input': image_in, 'cases': pipeline})
     save('prefilter.json', {'versions': versions, 'cases': prefilter})
     save('resize.json', {'versions': versions, 'cases': resize_cases})
     save('resize-seg.json', {'versions': versions, 'cases': seg_cases})
