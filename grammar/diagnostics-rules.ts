@@ -107,4 +107,10 @@ export const RULE_DIAGNOSTICS = {
     template: '{message}',
     explanation: 'A plan.json does not match the plan schema (it was edited by hand or written by another version of nnuc). Recompile it with `nnuc compile`.',
   },
+  NNU3017: {
+    severity: 'error',
+    title: 'configuration does not exist',
+    template: 'configuration {config} does not exist for this dataset (its `when` condition is false)',
+    explanation: 'A rule read a field of a configuration whose `when` condition is false; guard the read with `exists(NAME)`.',
+  },
 } as const satisfies Record<string, DiagnosticDef>;
