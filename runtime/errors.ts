@@ -77,6 +77,12 @@ export const RUNTIME_ERRORS = {
   NNU7021: { title: 'probabilities file could not be read', hint: 'the .npz file is corrupt or was not written by nnuc/nnU-Net (key probabilities)' },
   NNU7030: { title: 'invalid postprocessing file', hint: 'use the postprocessing.json written by nnuc find-best / determine-postprocessing' },
   NNU7040: { title: 'cross-validation results missing', hint: 'train and validate all requested folds of the configuration first' },
+  NNU6101: { title: 'backend package not installed', hint: 'install the optional package, or choose another backend (--backend onednn|wasm|cpu)' },
+  NNU6102: { title: 'GPU requested but not used', hint: 'fix the CUDA/cuDNN installation, pass --allow-cpu, or choose a CPU backend' },
+  NNU6103: { title: 'native oneDNN backend unavailable', hint: 'apt-get install libdnnl-dev, then node native/build.mjs (or npm ci); or choose --backend wasm' },
+  NNU6104: { title: 'unknown backend', hint: 'backends: auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu' },
+  NNU6105: { title: 'ONNX export failed', hint: 'the network uses an operation outside the exporter\'s op set' },
+  NNU6106: { title: 'ONNX inference failed', hint: 'check that the .onnx file was written by nnuc export and matches the input shape' },
 } as const satisfies Record<string, RuntimeErrorDef>;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS | `NNU${4 | 5 | 6 | 7 | 8 | 9}${number}`;
