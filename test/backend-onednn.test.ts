@@ -171,6 +171,10 @@ test('fast broadcasting Add/Sub/Mul/Div/SquaredDifference, Sum/Mean and SplitV e
     await compare(inputs, (x) => [tf.sum(x, axes), tf.mean(x, axes, true), tf.moments(x, axes).variance], `sum/mean ${axes}`);
   }
   await compare(inputs, (x) => tf.split(x, [2, 4], 4), 'split last axis');
+  await compare(inputs, (x) => tf.pad(x, [[0, 0], [1, 1], [0, 2], [1, 0], [0, 0]]), 'pad');
+  await compare(inputs, (x) => tf.pad(x, [[1, 0], [0, 0], [0, 0], [0, 0], [2, 1]], 1.5), 'pad channels constant');
+  await compare(inputs, (x) => [tf.slice(x, [0, 1, 1, 0, 2], [2, 2, 3, 4, 3]), tf.slice(x, [1], [1])], 'slice');
+  await compare(inputs, (x) => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.pad(a, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]]))))(x), 'pad gradient');
   await compare(inputs, (x) => tf.split(x, [1, 2, 1], 2), 'split middle axis');
   await compare([[randn([2, 3, 4]), [2, 3, 4]], [randn([2, 3, 5]), [2, 3, 5]]],
     (a, b) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.concat([x, y], 2))))([a, b]), 'concat gradient');

@@ -2,7 +2,7 @@
  * Fast JavaScript replacements, for CPU-memory backends derived from tfjs's 'cpu' backend, of the kernels
  * the stock CPU backend makes pathologically slow: broadcasting Add/Sub/Mul/Div/SquaredDifference
  * (stock: an index-to-location conversion with array allocations per element), Sum/Mean over a contiguous
- * block of axes (stock: a transpose first), and SplitV (the gradient of concat). Anything outside the fast
+ * block of axes (stock: a transpose first), SplitV (the gradient of concat), PadV2 and Slice (its gradient). Anything outside the fast
  * paths (other dtypes, non-contiguous reduction axes) is delegated to the stock CPU kernel.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -85,6 +85,30 @@ export function sumBlock(x: Float32Array, outer: number, R: number, innerN: numb
   return out;
 }
 
+/** Copies the box `box` from src (at srcStart) to dst (at dstStart), row by row along the last axis. */
+export function copyBox(src: Float32Array, srcShape: number[], srcStart: number[], dst: Float32Array, dstShape: number[],
+  dstStart: number[], box: number[]): void {
+  const r = box.length;
+  if (r === 0) { dst[0] = src[0]; return; }
+  if (box.some((b) => b === 0)) return;
+  const ss = new Array(r), ds = new Array(r);
+  let a = 1, b = 1;
+  for (let i = r - 1; i >= 0; i--) { ss[i] = a; ds[i] = b; a *= srcShape[i]; b *= dstShape[i]; }
+  let so = 0, dof = 0;
+  for (let i = 0; i < r; i++) { so += srcStart[i] * ss[i]; dof += dstStart[i] * ds[i]; }
+  const n = box[r - 1];
+  const rows = box.slice(0, r - 1).reduce((p, q) => p * q, 1);
+  const idx = new Array(r).fill(0);
+  for (let row = 0; row < rows; row++) {
+    if (n === 1) dst[dof] = src[so]; else dst.set(src.subarray(so, so + n), dof);
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]++; so += ss[d]; dof += ds[d];
+      if (idx[d] < box[d]) break;
+      so -= ss[d] * box[d]; dof -= ds[d] * box[d]; idx[d] = 0;
+    }
+  }
+}
+
 function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | undefined {
   if (t.dtype !== 'float32') return undefined;
   const v = backend.data.get(t.dataId).values;
@@ -96,7 +120,7 @@ type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: t
 export function registerFastKernels(backendName: string): void {
   const stock = (name: string) => tf.getKernel(name, 'cpu').kernelFunc as unknown as (a: Args) => tf.TensorInfo | tf.TensorInfo[];
   const reg = (kernelName: string, fn: (a: Args) => tf.TensorInfo | tf.TensorInfo[]) =>
-    tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc });
+    { if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName); tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc }); }
 
   const binary: [string, Op][] = [['Add', Op.Add], ['Sub', Op.Sub], ['Multiply', Op.Mul], ['RealDiv', Op.Div], ['SquaredDifference', Op.SqDiff]];
   for (const [name, op] of binary) {
@@ -130,6 +154,35 @@ export function registerFastKernels(backendName: string): void {
     });
   }
 
+  {
+    const fallback = stock('PadV2');
+    reg('PadV2', (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const { x } = args.inputs;
+      const xv = f32(backend, x);
+      if (!xv) return fallback(args);
+      const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+      const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      if (constantValue !== 0) out.fill(constantValue);
+      copyBox(xv, x.shape, x.shape.map(() => 0), out, shape, paddings.map((p) => p[0]), x.shape);
+      return backend.makeTensorInfo(shape, 'float32', out);
+    });
+  }
+  {
+    const fallback = stock('Slice');
+    reg('Slice', (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const { x } = args.inputs;
+      const xv = f32(backend, x);
+      if (!xv) return fallback(args);
+      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      const out = new Float32Array(s.reduce((p, q) => p * q, 1));
+      copyBox(xv, x.shape, b, out, s, s.map(() => 0), s);
+      return backend.makeTensorInfo(s, 'float32', out);
+    });
+  }
   {
     const fallback = stock('SplitV');
     reg('SplitV', (args) => {

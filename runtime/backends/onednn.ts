@@ -11,6 +11,10 @@ import { conv2dInfo, conv3dInfo, geomArray, geomOf, type ConvInfo } from './conv
 import { registerFastKernels } from './fastkernels.js';
 import { registerMissingGradients } from './grads.js';
 import { loadOneDnnAddon, type OneDnnAddon } from './native.js';
+import { cpus } from 'node:os';
+import type { BackendInfo, SelectOptions } from './types.js';
+import { cpuDevice } from './cpu-device.js';
+import { NnucError } from '../errors.js';
 
 export const ONEDNN_BACKEND = 'onednn';
 
@@ -37,7 +41,7 @@ function outShapeOf(info: ConvInfo): number[] {
 
 export function registerOneDnnKernels(addon: OneDnnAddon, backendName = ONEDNN_BACKEND): void {
   const reg = (kernelName: string, fn: (a: KernelArgs) => tf.TensorInfo) =>
-    tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc });
+    { if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName); tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc }); }
   const cpuKernel = (name: string) => tf.getKernel(name, 'cpu').kernelFunc;
 
   reg('Conv3D', ({ inputs, backend, attrs }) => {
@@ -118,4 +122,19 @@ export function registerOneDnnBackend(): { ok: true; addon: OneDnnAddon } | { ok
   registerMissingGradients();
   registered = { ok: true, addon };
   return registered;
+}
+
+/** Makes 'onednn' the active tfjs backend; throws NNU6103 (with the reason) when the addon is unavailable. */
+export async function setup(opts: SelectOptions = {}): Promise<BackendInfo> {
+  const r = registerOneDnnBackend();
+  if (!r.ok) {
+    throw new NnucError('NNU6103', `the oneDNN backend is unavailable: ${r.reason}`);
+  }
+  const threads = opts.threads ?? (process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : cpus().length);
+  r.addon.setThreads(threads);
+  if (process.env.NNUC_ONEDNN_LAYOUT === 'ndhwc') r.addon.setLayout(1);
+  await tf.setBackend(ONEDNN_BACKEND);
+  await tf.ready();
+  const info = r.addon.info();
+  return { name: 'onednn', tfjsBackend: tf.getBackend(), device: `${cpuDevice(info.threads)} (oneDNN ${info.dnnl})`, native: true, notes: [] };
 }
