@@ -200,12 +200,12 @@ function typedView(componentType: string, bytes: Uint8Array): ArrayBufferView & 
   if (!T) {
     if (componentType === 'int64' || componentType === 'uint64') {
       const B = componentType === 'int64' ? BigInt64Array : BigUint64Array;
-      const big = new B(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+      const big = new B(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / 8);
       return Float64Array.from(big, (v) => Number(v));
     }
     throw new Error(`unsupported component type ${componentType}`);
   }
-  return new T(bytes.buffer, bytes.byteOffset, bytes.byteLength / T.BYTES_PER_ELEMENT);
+  return new T(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / T.BYTES_PER_ELEMENT);
 }
 
 /**
