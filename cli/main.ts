@@ -14,6 +14,9 @@ type Registrar = (program: Command) => void;
 /** Command modules, in the order `nnuc --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/preprocess.js'),
+  () => import('./commands/evaluate.js'),
+  () => import('./commands/apply-postprocessing.js'),
+  () => import('./commands/ensemble.js'),
 ];
 
 export class UsageError extends Error {}

@@ -2,6 +2,7 @@
  * The label sets of spec §1.3 (nnU-Net's `LabelManager`) as far as inference, evaluation and post-processing
  * need them: labels or regions, the ignore label, regions_class_order, and the keys nnU-Net prints.
  */
+import { readFileSync } from 'node:fs';
 import { NnucError } from '../errors.js';
 
 /** A label (int) or a region (tuple of labels), as nnU-Net keeps them. */
@@ -112,4 +113,33 @@ export function regionOrLabelToMask(seg: ArrayLike<number>, r: LabelOrRegion): U
     for (let i = 0; i < seg.length; i++) out[i] = set.has(seg[i]) ? 1 : 0;
   }
   return out;
+}
+
+/** Label sets from a plan's dataset section (runtime/plan.ts RuntimeDatasetInfo: labels as {name, value} entries). */
+export function labelSpecFromPlanDataset(ds: {
+  readonly labels: ReadonlyArray<{ readonly name: string; readonly value: number | readonly number[] }>;
+  readonly regions_class_order: readonly number[] | null;
+}): LabelSpec {
+  return labelSpecFromDatasetJson(
+    Object.fromEntries(ds.labels.map((l) => [l.name, typeof l.value === 'number' ? l.value : [...l.value]])),
+    ds.regions_class_order,
+  );
+}
+
+/** Reads `labels`, `regions_class_order` and `file_ending` of a dataset.json file. */
+export function readDatasetJsonLabels(path: string): { spec: LabelSpec; fileEnding: string | null; names: Record<string, string> } {
+  let obj: { labels?: Record<string, unknown>; regions_class_order?: number[]; file_ending?: string };
+  try {
+    obj = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new NnucError(missing ? 'NNU4001' : 'NNU7013', missing ? 'file not found' : `not valid JSON: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  const spec = labelSpecFromDatasetJson(obj.labels as Record<string, unknown>, obj.regions_class_order ?? null, path);
+  const names: Record<string, string> = {};
+  for (const [name, v] of Object.entries(obj.labels ?? {})) {
+    if (name === 'background' || name === 'ignore') continue;
+    names[labelOrRegionKey(Array.isArray(v) ? (v.length === 1 && !spec.hasRegions ? (v[0] as number) : (v as number[])) : (v as number))] = name;
+  }
+  return { spec, fileEnding: typeof obj.file_ending === 'string' ? obj.file_ending : null, names };
 }

@@ -1,0 +1,122 @@
+/**
+ * Ensembling by averaging probabilities (spec §6.5, nnU-Net `ensembling/ensemble.py`): `nnuc ensemble` of
+ * prediction folders written with --save-probabilities, and the cross-validation ensembles of find-best
+ * (`ensemble_crossvalidations`).
+ *
+ * Each case is `{CASE}.npz` (key probabilities, C × original axes, float32) + `{CASE}.props.json` (nnuc's
+ * stand-in for nnU-Net's .pkl: original shape, spacing, ITK geometry).
+ */
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NnucError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import type { LabelSpec } from '../evaluation/labels.js';
+import { probabilitiesToSegmentation, writeSegmentation, type SavedProperties } from '../inference/export.js';
+import { readNpz, writeNpz, type NpyArray } from '../inference/npz.js';
+
+/** `average_probabilities`: float32 sum in file order, divided by the number of files. */
+export function averageProbabilities(files: readonly string[]): NpyArray {
+  let avg: Float32Array | null = null;
+  let shape: number[] = [];
+  for (const f of files) {
+    const p = readNpz(f).probabilities;
+    if (!p) throw new NnucError('NNU7021', 'no "probabilities" array in the file', { file: f });
+    if (avg === null) {
+      avg = Float32Array.from(p.data);
+      shape = p.shape;
+    } else {
+      if (p.shape.join('x') !== shape.join('x')) {
+        throw new NnucError('NNU7020', `probabilities of shape ${p.shape.join('x')} cannot be averaged with ${shape.join('x')}`, { file: f });
+      }
+      for (let i = 0; i < avg.length; i++) avg[i] += p.data[i];
+    }
+  }
+  if (avg === null) throw new NnucError('NNU7020', 'nothing to ensemble');
+  for (let i = 0; i < avg.length; i++) avg[i] /= files.length;
+  return { data: avg, shape };
+}
+
+export function readSavedProperties(npzFile: string): SavedProperties {
+  const f = npzFile.replace(/\.npz$/, '.props.json');
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as SavedProperties;
+  } catch (e) {
+    throw new NnucError('NNU7021', 'the properties file beside the probabilities is missing or unreadable', { file: f, cause: e });
+  }
+}
+
+/** `merge_files`: average the cases' probabilities, segment, write with the first file's geometry. */
+export async function mergeFiles(
+  files: readonly string[],
+  outBase: string,
+  fileEnding: string,
+  spec: LabelSpec,
+  saveProbabilities = false,
+): Promise<void> {
+  const props = readSavedProperties(files[0]);
+  const probs = averageProbabilities(files);
+  const seg = probabilitiesToSegmentation(probs.data, probs.shape, spec);
+  await writeSegmentation(`${outBase}${fileEnding}`, seg, props.shape, props.itk);
+  if (saveProbabilities) {
+    writeNpz(`${outBase}.npz`, { probabilities: probs });
+    writeFileAtomic(`${outBase}.props.json`, JSON.stringify(props, null, 2) + '\n');
+  }
+}
+
+const npzCases = (dir: string): string[] => {
+  if (!existsSync(dir)) throw new NnucError('NNU4001', 'folder not found', { file: dir });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.npz'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+};
+
+/**
+ * `ensemble_folders`: every folder must hold the same cases (as .npz); writes `{CASE}{fileEnding}` (and with
+ * `saveProbabilities` the averaged .npz) into `output`. Copies dataset.json / plans.json of the first folder.
+ */
+export async function ensembleFolders(
+  inputs: readonly string[],
+  output: string,
+  opts: { spec: LabelSpec; fileEnding: string; saveProbabilities?: boolean; quiet?: boolean },
+): Promise<string[]> {
+  if (inputs.length < 2) throw new NnucError('NNU7020', 'ensembling needs at least two folders');
+  const sets = inputs.map(npzCases);
+  const all = [...new Set(sets.flat())].sort();
+  for (let i = 0; i < inputs.length; i++) {
+    const missing = all.filter((c) => !sets[i].includes(c));
+    if (missing.length) {
+      throw new NnucError('NNU7020', `${missing.length} case(s) missing here (first: ${missing[0]}.npz); all folders must contain the same predictions`, {
+        file: inputs[i],
+      });
+    }
+  }
+  if (all.length === 0) throw new NnucError('NNU7020', 'no .npz probabilities found (predict with --save-probabilities)', { file: inputs[0] });
+  const progress = new Progress({ label: 'ensemble', total: all.length, unit: 'cases', quiet: opts.quiet });
+  for (const c of all) {
+    await mergeFiles(inputs.map((d) => join(d, `${c}.npz`)), join(output, c), opts.fileEnding, opts.spec, opts.saveProbabilities);
+    progress.tick(1, c);
+  }
+  for (const f of ['dataset.json', 'plans.json', 'plan.json']) if (existsSync(join(inputs[0], f))) copyFileSync(join(inputs[0], f), join(output, f));
+  return all;
+}
+
+/**
+ * `ensemble_crossvalidations`: for each fold, the validation cases of every model (`<model>/fold_<k>/validation`)
+ * are merged into one output folder.
+ */
+export async function ensembleCrossvalidations(
+  modelDirs: readonly string[],
+  output: string,
+  folds: readonly number[],
+  opts: { spec: LabelSpec; fileEnding: string; quiet?: boolean },
+): Promise<string[]> {
+  const done: string[] = [];
+  for (const f of folds) {
+    const dirs = modelDirs.map((m) => join(m, `fold_${f}`, 'validation'));
+    for (const d of dirs) if (!existsSync(d)) throw new NnucError('NNU7040', `fold ${f} has no validation folder`, { file: d });
+    done.push(...(await ensembleFolders(dirs, output, { ...opts, saveProbabilities: false })));
+  }
+  return done;
+}

@@ -1,0 +1,158 @@
+/**
+ * Model selection as nnU-Net's `find_best_configuration` (spec §8.2-§8.4):
+ *   - accumulate each candidate's cross-validation predictions (`fold_k/validation/*`) into one folder
+ *     (a case in two folds is an error) and evaluate it against the references;
+ *   - unless disabled, every pair (i < j) of candidates is ensembled by averaging their validation probabilities;
+ *   - best = highest foreground mean Dice, ties → the first in insertion order (single models before ensembles);
+ *   - post-processing determined on the best;
+ *   - `inference_information.json` (keys sorted, indent 4) and `inference_instructions.txt`.
+ * The `nnuc find-best BUILD_DIR` command wires these to the build layout once training writes it.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pyFloat, pyJsonDumps } from '../../common/pyjson.js';
+import { NnucError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { LabelSpec } from '../evaluation/labels.js';
+import { evaluateFolder } from '../evaluation/folder.js';
+import { parseSummaryJson, type EvaluationSummary } from '../evaluation/metrics.js';
+import { determinePostprocessing, type DeterminationResult } from '../postprocessing/determine.js';
+import { ensembleCrossvalidations } from './ensemble.js';
+
+export const foldsString = (folds: readonly number[]): string => folds.join('_');
+
+/** `accumulate_cv_results`: copy every fold's validation segmentations into `mergedDir` and evaluate them. */
+export async function accumulateCvResults(
+  modelDir: string,
+  mergedDir: string,
+  folds: readonly number[],
+  opts: { gtDir: string; spec: LabelSpec; fileEnding: string; quiet?: boolean },
+): Promise<EvaluationSummary> {
+  mkdirSync(mergedDir, { recursive: true });
+  const seen = new Map<string, number>();
+  for (const f of folds) {
+    const v = join(modelDir, `fold_${f}`, 'validation');
+    if (!existsSync(v) || !statSync(v).isDirectory()) {
+      throw new NnucError('NNU7040', `fold ${f} has no validation predictions`, { file: v });
+    }
+    for (const file of readdirSync(v).filter((x) => x.endsWith(opts.fileEnding)).sort()) {
+      if (seen.has(file)) {
+        throw new NnucError('NNU7040', `case ${file} is in the validation of fold ${seen.get(file)} and fold ${f}`, { file: join(v, file) });
+      }
+      seen.set(file, f);
+      copyFileSync(join(v, file), join(mergedDir, file));
+    }
+  }
+  for (const j of ['dataset.json', 'plans.json', 'plan.json']) if (existsSync(join(modelDir, j))) copyFileSync(join(modelDir, j), join(mergedDir, j));
+  return evaluateFolder(opts.gtDir, mergedDir, { fileEnding: opts.fileEnding, spec: opts.spec, outputFile: join(mergedDir, 'summary.json'), quiet: opts.quiet });
+}
+
+/** A trained model to consider: `id` as nnU-Net names it (e.g. `nnUNetTrainer__nnUNetPlans__3d_fullres`). */
+export interface Candidate {
+  readonly id: string;
+  /** Folder holding fold_<k>/validation/ (segmentations and, for ensembling, .npz + .props.json). */
+  readonly modelDir: string;
+  readonly configuration: string;
+}
+
+export interface ScoredResult {
+  readonly id: string;
+  readonly source: string;
+  readonly dice: number;
+  readonly members: readonly string[];
+}
+
+/** Best = maximum score, ties → first (Python max + first key with that score). NaN scores never win. */
+export function chooseBest(results: readonly ScoredResult[]): ScoredResult {
+  let best: ScoredResult | null = null;
+  for (const r of results) if (!Number.isNaN(r.dice) && (best === null || r.dice > best.dice)) best = r;
+  if (!best) throw new NnucError('NNU7040', 'no candidate has a valid cross-validation Dice');
+  return best;
+}
+
+export interface FindBestOptions {
+  readonly candidates: readonly Candidate[];
+  readonly folds: readonly number[];
+  readonly gtDir: string;
+  readonly spec: LabelSpec;
+  readonly fileEnding: string;
+  /** Where ensembles go (nnU-Net: $nnUNet_results/DatasetXXX/ensembles). */
+  readonly ensemblesDir: string;
+  /** Where inference_information.json / inference_instructions.txt go. */
+  readonly outputDir: string;
+  readonly allowEnsembling?: boolean;
+  readonly datasetName?: string;
+  readonly quiet?: boolean;
+}
+
+export interface FindBestResult {
+  readonly results: ScoredResult[];
+  readonly best: ScoredResult;
+  readonly postprocessing: DeterminationResult;
+}
+
+export async function findBestConfiguration(o: FindBestOptions): Promise<FindBestResult> {
+  const results: ScoredResult[] = [];
+  const fs = foldsString(o.folds);
+  for (const c of o.candidates) {
+    if (!existsSync(c.modelDir)) {
+      throw new NnucError('NNU7040', `the results of ${c.configuration} are missing`, { file: c.modelDir });
+    }
+    const merged = join(c.modelDir, `crossval_results_folds_${fs}`);
+    const s = await accumulateCvResults(c.modelDir, merged, o.folds, { gtDir: o.gtDir, spec: o.spec, fileEnding: o.fileEnding, quiet: o.quiet });
+    results.push({ id: c.id, source: merged, dice: s.foreground_mean.Dice, members: [c.id] });
+  }
+  if (o.allowEnsembling ?? true) {
+    for (let i = 0; i < o.candidates.length; i++) {
+      for (let j = i + 1; j < o.candidates.length; j++) {
+        const [a, b] = [o.candidates[i], o.candidates[j]];
+        const id = `ensemble___${a.id}___${b.id}___${fs}`;
+        const out = join(o.ensemblesDir, id);
+        await ensembleCrossvalidations([a.modelDir, b.modelDir], out, o.folds, { spec: o.spec, fileEnding: o.fileEnding, quiet: o.quiet });
+        const s = await evaluateFolder(o.gtDir, out, { fileEnding: o.fileEnding, spec: o.spec, outputFile: join(out, 'summary.json'), quiet: o.quiet });
+        results.push({ id, source: out, dice: s.foreground_mean.Dice, members: [a.id, b.id] });
+      }
+    }
+  }
+  const best = chooseBest(results);
+  const postprocessing = await determinePostprocessing(best.source, o.gtDir, { spec: o.spec, fileEnding: o.fileEnding, quiet: o.quiet });
+  const byId = new Map(o.candidates.map((c) => [c.id, c]));
+  const info = {
+    all_results: Object.fromEntries(results.map((r) => [r.id, pyFloat(r.dice)])),
+    best_model_or_ensemble: {
+      postprocessing_file: join(best.source, 'postprocessing.json'),
+      result_on_crossval_post_pp: pyFloat(postprocessing.final.foreground_mean.Dice),
+      result_on_crossval_pre_pp: pyFloat(postprocessing.baseline.foreground_mean.Dice),
+      selected_model_or_models: best.members.map((m) => ({ configuration: byId.get(m)!.configuration, id: m })),
+    },
+    considered_models: o.candidates.map((c) => ({ configuration: c.configuration, id: c.id })),
+    dataset_name_or_id: o.datasetName ?? null,
+    ensembling_allowed: o.allowEnsembling ?? true,
+    folds: [...o.folds],
+  };
+  writeFileAtomic(join(o.outputDir, 'inference_information.json'), pyJsonDumps(info, { indent: 4, sortKeys: true }));
+  writeFileAtomic(join(o.outputDir, 'inference_instructions.txt'), inferenceInstructions(best, byId, o, postprocessing));
+  return { results, best, postprocessing };
+}
+
+function inferenceInstructions(best: ScoredResult, byId: Map<string, Candidate>, o: FindBestOptions, pp: DeterminationResult): string {
+  const lines = ['Run inference like this:', ''];
+  const folds = o.folds.join(' ');
+  const ens = best.members.length > 1;
+  best.members.forEach((m, i) => {
+    const c = byId.get(m)!;
+    lines.push(`nnuc predict BUILD_DIR -i INPUT_FOLDER -o ${ens ? `OUTPUT_FOLDER_MODEL_${i + 1}` : 'OUTPUT_FOLDER'} --configuration ${c.configuration} --folds ${folds}${ens ? ' --save-probabilities' : ''}`);
+  });
+  if (ens) {
+    lines.push('', 'The following command ensembles the predictions:');
+    lines.push(`nnuc ensemble -i ${best.members.map((_, i) => `OUTPUT_FOLDER_MODEL_${i + 1}`).join(' ')} -o OUTPUT_FOLDER`);
+  }
+  lines.push('', `Post-processing (${pp.steps.length} step(s); Dice ${pp.baseline.foreground_mean.Dice.toFixed(5)} -> ${pp.final.foreground_mean.Dice.toFixed(5)}):`);
+  lines.push(`nnuc apply-postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP --pp ${join(best.source, 'postprocessing.json')}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Reads a summary.json (e.g. to rank candidates that were evaluated earlier). */
+export function readSummary(path: string): EvaluationSummary {
+  return parseSummaryJson(readFileSync(path, 'utf8'), path);
+}
