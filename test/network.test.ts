@@ -235,3 +235,13 @@ test('architectureFromPlans rejects what it cannot build with NNU6001', () => {
   assert.throws(() => architectureFromPlans({ ...bad, network_class_name: 'foo.MedNeXt' }, 1, 2), (e: unknown) => e instanceof NnucError && e.code === 'NNU6001');
   assert.throws(() => architectureFromPlans({ ...bad, arch_kwargs: { ...bad.arch_kwargs, strides: [[1, 1, 1]] } }, 1, 2), (e: unknown) => e instanceof NnucError && e.code === 'NNU6001');
 });
+
+test('building, loading weights and disposing a network leaves no tensors behind', () => {
+  const before = tf.memory().numTensors;
+  const net = buildNetwork(tiny('ResidualEncoderUNet', 3));
+  assert.equal(tf.memory().numTensors - before, net.params.size);
+  net.setWeights(net.getWeights());
+  assert.equal(tf.memory().numTensors - before, net.params.size);
+  net.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -105,7 +105,9 @@ export class UNet {
         }
         values = w.data;
       }
-      this.params.set(spec.name, tf.variable(tf.tensor(values, [...spec.shape], 'float32'), opts.trainable ?? true, `${spec.name}_${variableCounter++}`));
+      const t = tf.tensor(values, [...spec.shape], 'float32');
+      this.params.set(spec.name, tf.variable(t, opts.trainable ?? true, `${spec.name}_${variableCounter++}`));
+      t.dispose();
     }
   }
 
@@ -125,7 +127,7 @@ export class UNet {
     for (const [name, v] of this.params) {
       const w = weights.get(name);
       if (!w) throw new NnucError('NNU6002', `weights do not match the architecture: missing ${name}`);
-      v.assign(tf.tensor(w.data, v.shape, 'float32'));
+      tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
     }
   }
 

@@ -15,6 +15,8 @@ export interface SgdOptions {
 
 export const NNUNET_SGD: SgdOptions = { momentum: 0.99, weightDecay: 3e-5, nesterov: true };
 
+let momentumCounter = 0;
+
 export class SgdNesterov {
   readonly opts: SgdOptions;
   private readonly buffers = new Map<string, tf.Variable>();
@@ -33,7 +35,7 @@ export class SgdNesterov {
       if (momentum !== 0) {
         let buf = this.buffers.get(v.name);
         if (!buf) {
-          buf = tf.variable(g, false, `${v.name}__momentum`);
+          buf = tf.variable(g, false, `${v.name}__momentum_${momentumCounter++}`);
           this.buffers.set(v.name, buf);
         } else buf.assign(tf.add(tf.mul(buf, momentum), g));
         g = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
@@ -51,7 +53,11 @@ export class SgdNesterov {
 
   setState(state: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>): void {
     this.dispose();
-    for (const [k, s] of state) this.buffers.set(k, tf.variable(tf.tensor(s.data, [...s.shape], 'float32'), false, `${k}__momentum`));
+    for (const [k, s] of state) {
+      const t = tf.tensor(s.data, [...s.shape], 'float32');
+      this.buffers.set(k, tf.variable(t, false, `${k}__momentum_${momentumCounter++}`));
+      t.dispose();
+    }
   }
 
   dispose(): void {
