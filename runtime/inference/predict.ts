@@ -1,0 +1,189 @@
+/**
+ * Prediction of raw cases (spec §6), nnU-Net's `nnUNetPredictor`, for `nnuc predict` and the generated
+ * `Predictor` class: preprocess (runtime/preprocessing, no label) → [cascade: one-hot of the previous stage
+ * appended] → sliding window with every fold (logits averaged over folds) → export (resample back, segment,
+ * uncrop, untranspose, write with the input geometry; optional probabilities).
+ *
+ * Public API:
+ *   inferenceSettingsFromPlan(plan, configuration, {tileStepSize?, mirror?}): InferenceSettings
+ *   new Predictor(settings, nets: NetworkFn[])
+ *     .predictPreprocessed(data, shape): Promise<Logits>
+ *     .predictArrays(input: CaseInput, {saveProbabilities?, previousStageSeg?}): Promise<ExportedCase>
+ *     .predictFiles(id, images, outBase, fileEnding, {saveProbabilities?, previousStageFile?}): Promise<ExportedCase>
+ *   findInputCases(inputDir, fileEnding, numChannels): InputCase[]
+ *   predictFolder(predictor, inputDir, outputDir, opts): Promise<FolderPredictionReport>   resumable, progress
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NnucError } from '../errors.js';
+import type { RuntimePlan } from '../plan.js';
+import { planConfiguration } from '../plan.js';
+import { preprocessArrays, preprocessFiles, settingsFromPlan, type CaseInput, type PreprocessSettings } from '../preprocessing/pipeline.js';
+import { Progress } from '../util/progress.js';
+import { labelSpecFromPlanDataset, type LabelSpec } from '../evaluation/labels.js';
+import { cascadeInput } from './cascade.js';
+import { convertLogitsToSegmentationWithCorrectShape, exportPrediction, type ExportContext, type ExportedCase } from './export.js';
+import type { NetworkFn } from './network.js';
+import { predictLogitsEnsemble, type Logits, type SlidingWindowOptions } from './predictor.js';
+import { computeGaussian } from './sliding-window.js';
+
+export interface InferenceSettings {
+  readonly configuration: string;
+  readonly preprocess: PreprocessSettings;
+  readonly window: SlidingWindowOptions;
+  readonly export: ExportContext;
+  readonly labels: LabelSpec;
+  /** Image channels the network expects before any cascade channels. */
+  readonly imageChannels: number;
+  /** Name of the previous stage (cascade), or null. */
+  readonly previousStage: string | null;
+}
+
+/**
+ * Settings of one configuration from plan.json: patch size, step (default 0.5), mirroring of every patch axis
+ * (nnU-Net's inference_allowed_mirroring_axes: (0,1,2) 3D, (0,1) 2D) unless `mirror` is false.
+ */
+export function inferenceSettingsFromPlan(
+  plan: RuntimePlan,
+  configuration: string,
+  opts: { tileStepSize?: number; mirror?: boolean; tilesPerBatch?: number } = {},
+): InferenceSettings {
+  const conf = planConfiguration(plan, configuration);
+  const labels = labelSpecFromPlanDataset(plan.dataset);
+  const patch = [...conf.patch_size];
+  return {
+    configuration,
+    preprocess: settingsFromPlan(plan, configuration, conf),
+    window: {
+      patchSize: patch,
+      numOutputChannels: plan.dataset.num_segmentation_heads,
+      tileStepSize: opts.tileStepSize ?? 0.5,
+      useGaussian: true,
+      mirrorAxes: opts.mirror === false ? null : patch.map((_, i) => i),
+      tilesPerBatch: opts.tilesPerBatch ?? 1,
+      gaussian: computeGaussian(patch),
+    },
+    export: {
+      transposeForward: [...plan.transpose_forward],
+      transposeBackward: [...plan.transpose_backward],
+      configurationSpacing: [...conf.spacing],
+      labels,
+    },
+    labels,
+    imageChannels: plan.dataset.channels.length,
+    previousStage: conf.previous_stage,
+  };
+}
+
+export class Predictor {
+  constructor(
+    readonly settings: InferenceSettings,
+    readonly nets: readonly NetworkFn[],
+  ) {
+    if (nets.length === 0) throw new NnucError('NNU7006', 'no trained fold to predict with');
+  }
+
+  /** Sliding window over a preprocessed C×X×Y×Z case (cascade channels already appended), folds averaged. */
+  predictPreprocessed(data: Float32Array, shape: readonly number[], onProgress?: (done: number, total: number) => void): Promise<Logits> {
+    return predictLogitsEnsemble(data, shape, this.nets, { ...this.settings.window, onProgress });
+  }
+
+  private withCascade(data: Float32Array, shape: readonly number[], prevSeg: ArrayLike<number> | null): { data: Float32Array; shape: readonly number[] } {
+    if (!this.settings.previousStage) return { data, shape };
+    if (!prevSeg) {
+      throw new NnucError('NNU7008', `configuration ${this.settings.configuration} is a cascade stage: the predictions of ${this.settings.previousStage} are needed`);
+    }
+    return cascadeInput(data, shape, prevSeg, this.settings.labels.foregroundLabels);
+  }
+
+  /**
+   * One case in memory: `input` as the reader returns it (C×d0×d1×d2, numpy order, not transposed). For a
+   * cascade stage, `previousStageSeg` is the previous stage's segmentation in the same geometry as the input.
+   */
+  async predictArrays(input: Omit<CaseInput, 'seg'>, opts: { saveProbabilities?: boolean; previousStageSeg?: ArrayLike<number> } = {}): Promise<ExportedCase> {
+    const pre = preprocessArrays({ ...input, seg: opts.previousStageSeg ?? null }, this.settings.preprocess);
+    const x = this.withCascade(pre.data, pre.shape, opts.previousStageSeg ? pre.seg : null);
+    const logits = await this.predictPreprocessed(x.data, x.shape);
+    return convertLogitsToSegmentationWithCorrectShape(logits, pre.properties, this.settings.export, opts.saveProbabilities ?? false);
+  }
+
+  /** One case from files; writes `{outBase}{fileEnding}` (+ .npz / .props.json). */
+  async predictFiles(
+    id: string,
+    images: readonly string[],
+    outBase: string,
+    fileEnding: string,
+    opts: { saveProbabilities?: boolean; previousStageFile?: string | null; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<ExportedCase> {
+    const prev = opts.previousStageFile ?? null;
+    if (this.settings.previousStage && !prev) {
+      throw new NnucError('NNU7008', `configuration ${this.settings.configuration} needs the ${this.settings.previousStage} prediction of case ${id}`);
+    }
+    const pre = await preprocessFiles(id, images, prev, this.settings.preprocess);
+    const x = this.withCascade(pre.data, pre.shape, prev ? pre.seg : null);
+    const logits = await this.predictPreprocessed(x.data, x.shape, opts.onProgress);
+    return exportPrediction(logits, pre.properties, this.settings.export, outBase, fileEnding, opts.saveProbabilities ?? false);
+  }
+}
+
+export interface InputCase {
+  readonly id: string;
+  readonly images: string[];
+}
+
+/**
+ * nnU-Net's input convention: `{CASE}_{CCCC}{file_ending}`; case id = file name minus ending minus 5 characters;
+ * sorted unique ids; every case must have exactly the channels 0000..numChannels-1.
+ */
+export function findInputCases(inputDir: string, fileEnding: string, numChannels: number): InputCase[] {
+  if (!existsSync(inputDir)) throw new NnucError('NNU4001', 'input folder not found', { file: inputDir });
+  const files = readdirSync(inputDir).filter((f) => f.endsWith(fileEnding));
+  const ids = [...new Set(files.map((f) => f.slice(0, -(fileEnding.length + 5))))].sort();
+  return ids.map((id) => {
+    const images = Array.from({ length: numChannels }, (_, c) => `${id}_${String(c).padStart(4, '0')}${fileEnding}`);
+    const missing = images.filter((f) => !files.includes(f));
+    if (missing.length) {
+      throw new NnucError('NNU7011', `case ${id} lacks ${missing.join(', ')} (expected ${numChannels} channel file(s) named {CASE}_{CCCC}${fileEnding})`, {
+        file: inputDir,
+      });
+    }
+    return { id, images: images.map((f) => join(inputDir, f)) };
+  });
+}
+
+export interface FolderPredictionReport {
+  readonly predicted: string[];
+  readonly skipped: string[];
+}
+
+/**
+ * Predicts every case of `inputDir` into `outputDir` (`{CASE}{fileEnding}`), skipping cases whose output exists
+ * (resumable; writes are atomic so a killed run leaves no half file) unless `overwrite`.
+ */
+export async function predictFolder(
+  predictor: Predictor,
+  inputDir: string,
+  outputDir: string,
+  opts: { fileEnding: string; saveProbabilities?: boolean; previousStageDir?: string | null; overwrite?: boolean; quiet?: boolean },
+): Promise<FolderPredictionReport> {
+  const cases = findInputCases(inputDir, opts.fileEnding, predictor.settings.imageChannels);
+  if (cases.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
+  const predicted: string[] = [];
+  const skipped: string[] = [];
+  const progress = new Progress({ label: 'predict', total: cases.length, unit: 'cases', quiet: opts.quiet });
+  for (const c of cases) {
+    const outBase = join(outputDir, c.id);
+    const done = existsSync(outBase + opts.fileEnding) && (!opts.saveProbabilities || existsSync(outBase + '.npz'));
+    if (done && !opts.overwrite) {
+      skipped.push(c.id);
+      progress.tick(1, `${c.id} (done)`);
+      continue;
+    }
+    const prev = opts.previousStageDir ? join(opts.previousStageDir, c.id + opts.fileEnding) : null;
+    if (prev && !existsSync(prev)) throw new NnucError('NNU7008', `no previous-stage prediction for case ${c.id}`, { file: prev });
+    await predictor.predictFiles(c.id, c.images, outBase, opts.fileEnding, { saveProbabilities: opts.saveProbabilities, previousStageFile: prev });
+    predicted.push(c.id);
+    progress.tick(1, c.id);
+  }
+  return { predicted, skipped };
+}
