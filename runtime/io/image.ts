@@ -13,6 +13,7 @@
  *   readCase(files): Promise<CaseImages>                   the channel files of one case, stacked [C, z, y, x]
  *   readImageHeader(path): Promise<ImageHeader>            geometry and pixel type only (no pixel data)
  *   writeImage(path, image, {componentType?, compress?})   atomic write, geometry from image.itk
+ *   readItkImage(path) / writeItkImage(path, img)          any dimension, original pixel type (conversion tools)
  *   isSupportedImage(path) / SUPPORTED_ENDINGS
  * Every failure is an NnucError naming the file: NNU4001 missing, NNU4002 unreadable (corrupt/truncated),
  * NNU4003 unsupported format, NNU4004 not writable, NNU4005 unsupported pixel layout, NNU4006 channels disagree.
@@ -301,6 +302,25 @@ export function segmentationComponentType(maxLabel: number): ComponentType {
   return maxLabel < 255 ? 'uint8' : 'uint16';
 }
 
+/** Writes an ITK image as it is (any dimension, its own pixel type), atomically. */
+export async function writeItkImage(path: string, image: ItkImage, compress = true): Promise<void> {
+  const kind = ioFor(path);
+  if (!kind) throw unsupported(path);
+  let bytes: Uint8Array;
+  try {
+    const name = kind.gz ? basename(path).slice(0, -3) : basename(path);
+    bytes = await itkWrite(kind.io, name, image, kind.io !== 'nifti' && compress);
+    if (kind.gz) bytes = gzipSync(bytes, { level: 1 });
+  } catch (e) {
+    throw new NnucError('NNU4004', `ITK could not encode the image: ${firstLine(String((e as Error)?.message ?? e))}`, { file: path, cause: e });
+  }
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (e) {
+    throw new NnucError('NNU4004', `cannot write the file: ${(e as Error).message}`, { file: path, cause: e });
+  }
+}
+
 /** Writes an image atomically with the geometry in `image.itk` (2D geometry writes a 2D file). */
 export async function writeImage(path: string, image: Pick<Image3D, 'shape' | 'data' | 'itk'>, opts: WriteOptions = {}): Promise<void> {
   const kind = ioFor(path);
@@ -323,17 +343,5 @@ export async function writeImage(path: string, image: Pick<Image3D, 'shape' | 'd
     direction: image.itk.direction.slice(),
     data,
   };
-  let bytes: Uint8Array;
-  try {
-    const name = kind.gz ? basename(path).slice(0, -3) : basename(path);
-    bytes = await itkWrite(kind.io, name, itkImage, kind.io !== 'nifti' && opts.compress !== false);
-    if (kind.gz) bytes = gzipSync(bytes, { level: 1 });
-  } catch (e) {
-    throw new NnucError('NNU4004', `ITK could not encode the image: ${firstLine(String((e as Error)?.message ?? e))}`, { file: path, cause: e });
-  }
-  try {
-    writeFileAtomic(path, bytes);
-  } catch (e) {
-    throw new NnucError('NNU4004', `cannot write the file: ${(e as Error).message}`, { file: path, cause: e });
-  }
+  await writeItkImage(path, itkImage, opts.compress !== false);
 }
