@@ -16,8 +16,6 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/check-data.js'),
   () => import('./commands/convert-msd.js'),
   () => import('./commands/fingerprint.js'),
-  () => import('./commands/check.js'),
-  () => import('./commands/fmt.js'),
   () => import('./commands/preprocess.js'),
   () => import('./commands/evaluate.js'),
   () => import('./commands/apply-postprocessing.js'),
