@@ -13,6 +13,8 @@ type Registrar = (program: Command) => void;
 
 /** Command modules, in the order `nnuc --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
+  () => import('./commands/check.js'),
+  () => import('./commands/fmt.js'),
   () => import('./commands/check-data.js'),
   () => import('./commands/convert-msd.js'),
   () => import('./commands/fingerprint.js'),

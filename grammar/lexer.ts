@@ -40,7 +40,7 @@ export const Deg = createToken({ name: 'Deg', pattern: /deg/, longer_alt: Identi
 export const Percent = createToken({ name: 'Percent', pattern: /%/, categories: [Unit] });
 
 /** `1e`, `2.5e+` : an exponent without digits (reported as NNU1009 by the front end). */
-export const BadNumber = createToken({ name: 'BadNumber', pattern: /[0-9]+(?:\.[0-9]+)?[eE][+-]?(?![0-9])/ });
+export const BadNumber = createToken({ name: 'BadNumber', pattern: /[0-9]+(?:\.[0-9]+)?[eE](?![0-9]|[+-][0-9])[+-]?/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/ });
 export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/ });
 /** A string not closed on its line (NNU1002); the front end turns it into a StringLit. */

@@ -35,8 +35,16 @@ export function effectiveRecipe(loaded: LoadedRecipe): { recipe: Recipe; diagnos
   return { recipe: m.ast, diagnostics: m.diagnostics };
 }
 
+export interface CheckOptions {
+  /** Report required settings that are missing (NNU2017). Off when the files have syntax errors. Default true. */
+  readonly requireComplete?: boolean;
+}
+
+/** Codes after which the AST is empty or partial beyond use: semantic checks are skipped. */
+const FATAL = new Set(['NNU1005', 'NNU1006', 'NNU1007', 'NNU1099']);
+
 /** Semantic checks of a loaded recipe chain against the schema and the registered builtins. */
-export function checkRecipe(loaded: LoadedRecipe, builtins: ReadonlyMap<string, BuiltinDef> = BUILTINS): Diagnostic[] {
+export function checkRecipe(loaded: LoadedRecipe, builtins: ReadonlyMap<string, BuiltinDef> = BUILTINS, options: CheckOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   const sink = (d: Diagnostic) => out.push(d);
   const chain = chainOf(loaded);
@@ -52,9 +60,10 @@ export function checkRecipe(loaded: LoadedRecipe, builtins: ReadonlyMap<string, 
     return s ? s.keyword : (root.name?.span ?? root.span);
   };
   const settings = new SettingsChecker(sink, configs);
-  settings.section(recipe.fixed, FIXED_SCHEMA, 'fixed', at('fixed'));
+  const complete = options.requireComplete ?? true;
+  settings.section(recipe.fixed, FIXED_SCHEMA, 'fixed', complete ? at('fixed') : null);
   rules.check(recipe.rules);
-  settings.section(recipe.empirical, EMPIRICAL_SCHEMA, 'empirical', at('empirical'));
+  settings.section(recipe.empirical, EMPIRICAL_SCHEMA, 'empirical', complete ? at('empirical') : null);
   return out;
 }
 
@@ -72,7 +81,8 @@ export function checkFile(path: string, host: RecipeHost, builtins: ReadonlyMap<
     all.push(...l.diagnostics);
     if (loaded) {
       phase = 'checking';
-      all.push(...checkRecipe(loaded, builtins));
+      const syntaxErrors = l.diagnostics.some((d) => d.code.startsWith('NNU1'));
+      if (!l.diagnostics.some((d) => FATAL.has(d.code))) all.push(...checkRecipe(loaded, builtins, { requireComplete: !syntaxErrors }));
       recipe = effectiveRecipe(loaded).recipe;
     }
   } catch (e) {

@@ -269,7 +269,7 @@ export const FIXED_SCHEMA: BlockSchema = S.block('Settings that do not depend on
       axes_3d: S.key(S.list(S.int({ min: 0, max: 2 }), { maxLength: 3 }), 'mirror axes of 3D configurations', [0, 1, 2], '§5.6'),
       axes_2d: S.key(S.list(S.int({ min: 0, max: 1 }), { maxLength: 2 }), 'mirror axes of 2D configurations', [0, 1], '§5.6'),
     }),
-    cascade: S.block('Corruption of the previous-stage segmentation (3d_cascade_fullres only).', {
+    cascade_input: S.block('Corruption of the previous-stage segmentation (3d_cascade_fullres only).', {
       morphology_p: S.key(S.prob(), 'probability of random binary morphology', 0.4, '§5.7 step 14'),
       morphology_p_per_label: S.key(S.prob(), 'per label channel', 0.5, '§5.7 step 14'),
       morphology_radius: S.key(S.range('none', { min: 0 }), 'structuring element radius range', [1, 8], '§5.7 step 14'),
@@ -355,6 +355,9 @@ export const CONFIGURATION_KEYS: Readonly<Record<string, KeySchema>> = {
   normalization_schemes: S.key(S.expr(T.list(T.str())), 'normalization class per channel', undefined, '§3.9'),
   use_mask_for_norm: S.key(S.expr(T.list(T.bool())), 'normalize inside the nonzero mask only, per channel', undefined, '§3.9'),
   batch_dice: S.key(S.expr(T.bool()), 'Dice statistics summed over the batch', undefined, '§3.8.3'),
+  median_shape_rounded: S.key(S.expr(T.bool()), 'median_image_size_in_voxels holds rounded ints (3d_lowres) rather than floats: decides int/float typing in the nnU-Net plans export', false, '§3.11', true),
+  vram_estimate: S.key(S.expr(T.num(), { min: 0 }), "the planner's VRAM estimate (feature-map voxels) of the planned network", undefined, '§3.6', true),
+  vram_reference: S.key(S.expr(T.num(), { min: 0 }), 'the VRAM reference scaled to the memory target that the network was fitted against', undefined, '§3.7', true),
   next_stage: S.key(S.expr(T.str()), 'set automatically by `cascade`', undefined, '§3.8.5', true),
   previous_stage: S.key(S.expr(T.str()), 'set automatically by `cascade`', undefined, '§7', true),
 };
