@@ -6,8 +6,9 @@
  *    of 8, float32 accumulators), over the whole concatenation (chunks need not be joined in memory);
  *  - mean = float32(sum32 / n) (the division runs in float64 since n is an intp, then rounds to float32);
  *  - std (ddof 0) = sqrt32(float32(pairwise32((x - mean32)^2) / n)), with (x - mean) and the square in float32;
- *  - percentiles: numpy >= 2 'linear' method in the input dtype: virtual index (n-1)*q/100 in float64,
- *    gamma rounded to float32, lerp in float32 (b - diff*(1-g) when g >= 0.5, else a + diff*g).
+ *  - percentiles: numpy >= 2 'linear' method with q given as a float64 array (as nnU-Net does): virtual index
+ *    (n-1)*q/100 and gamma in float64, diff = b - a in float32, the lerp in float64 (b - diff*(1-g) when
+ *    g >= 0.5, else a + diff*g): the percentiles are float64 values (not float32 like mean/std/min/max).
  * Order statistics come from value/count histograms (exact, no sort of 1e8 samples).
  */
 const f = Math.fround;
@@ -126,7 +127,7 @@ export function histogramOf(values: ArrayLike<number>): Histogram {
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i];
     if (Number.isNaN(v)) break;
-    if (vals.length && vals[vals.length - 1] === v && !Object.is(v, -0) === !Object.is(vals[vals.length - 1], -0)) counts[counts.length - 1]++;
+    if (vals.length && vals[vals.length - 1] === v) counts[counts.length - 1]++;
     else {
       vals.push(v);
       counts.push(1);
@@ -178,7 +179,7 @@ export function mergeHistograms(hs: readonly Histogram[]): Histogram {
   return { values, counts };
 }
 
-/** np.percentile(x, qs) on float32 data given as a histogram with n = sum(counts) (numpy >= 2 semantics). */
+/** np.percentile(x, np.array(qs)) on float32 data given as a histogram with n = sum(counts) (numpy >= 2). */
 export function percentiles32(h: Histogram, qs: readonly number[]): number[] {
   const cum = new Float64Array(h.counts.length);
   let s = 0;
@@ -203,11 +204,11 @@ export function percentiles32(h: Histogram, qs: readonly number[]): number[] {
       prev = n - 1;
       next = n - 1;
     }
-    const g = f(vi - (vi >= n - 1 ? -1 : prev));
+    const g = vi - prev;
     const a = at(prev);
     const b = at(next);
     const diff = f(b - a);
-    return g >= 0.5 ? f(b - f(diff * f(1 - g))) : f(a + f(diff * g));
+    return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
   });
 }
 
