@@ -221,7 +221,67 @@ function resizeAxis(input: Float64Array, shape: readonly number[], axis: number,
   const inner = sizeOf(shape.slice(axis + 1));
   const out = new Float64Array(outer * nOut * inner);
   const { start, weights } = makeTaps(nIn, nOut, order);
-  if (order === 3) {
+  if (order === 3 && inner > 1) {
+    // All `inner` lines of one outer block at once: row-major, contiguous, the same operations per line as
+    // splineFilter1D (so bit-identical to the line-by-line path).
+    const padLen = nIn + 2 * NPAD;
+    const P = new Float64Array(padLen * inner);
+    const z = CUBIC_POLE;
+    const gain = (1 - z) * (1 - 1 / z);
+    const zn = Math.pow(z, padLen);
+    const c0 = new Float64Array(inner);
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      const base = o * nIn * inner;
+      for (let p = 0; p < NPAD; p++) {
+        P.set(input.subarray(base, base + inner), p * inner);
+        P.set(input.subarray(base + (nIn - 1) * inner, base + nIn * inner), (NPAD + nIn + p) * inner);
+      }
+      P.set(input.subarray(base, base + nIn * inner), NPAD * inner);
+      for (let i = 0; i < P.length; i++) P[i] *= gain;
+      // causal init (reflect): c[0] = c[0] + zn*c[n-1] + sum_k z^k (c[k] + zn*c[n-1-k]); c[0] = c[0]*z/(1-zn^2) + c0
+      const last = (padLen - 1) * inner;
+      for (let i = 0; i < inner; i++) {
+        c0[i] = P[i];
+        acc[i] = P[i] + zn * P[last + i];
+      }
+      let zi = z;
+      for (let k = 1; k < padLen; k++) {
+        const a = k * inner;
+        const b = (padLen - 1 - k) * inner;
+        for (let i = 0; i < inner; i++) acc[i] += zi * (P[a + i] + zn * P[b + i]);
+        zi *= z;
+      }
+      const f0 = z / (1 - zn * zn);
+      for (let i = 0; i < inner; i++) {
+        let v = acc[i];
+        v *= f0;
+        v += c0[i];
+        P[i] = v;
+      }
+      for (let k = 1; k < padLen; k++) {
+        const a = k * inner;
+        const b = a - inner;
+        for (let i = 0; i < inner; i++) P[a + i] += z * P[b + i];
+      }
+      const fa = z / (z - 1);
+      for (let i = 0; i < inner; i++) P[last + i] *= fa;
+      for (let k = padLen - 2; k >= 0; k--) {
+        const a = k * inner;
+        const b = a + inner;
+        for (let i = 0; i < inner; i++) P[a + i] = z * (P[b + i] - P[a + i]);
+      }
+      const obase = o * nOut * inner;
+      for (let k = 0; k < nOut; k++) {
+        const s = start[k] * inner;
+        const w0 = weights[k * 4], w1 = weights[k * 4 + 1], w2 = weights[k * 4 + 2], w3 = weights[k * 4 + 3];
+        const c = obase + k * inner;
+        for (let i = 0; i < inner; i++) {
+          out[c + i] = P[s + i] * w0 + P[s + inner + i] * w1 + P[s + 2 * inner + i] * w2 + P[s + 3 * inner + i] * w3;
+        }
+      }
+    }
+  } else if (order === 3) {
     const padLen = nIn + 2 * NPAD;
     const line = new Float64Array(padLen);
     for (let o = 0; o < outer; o++) {
@@ -292,7 +352,7 @@ function minMax(a: ArrayLike<number>): [number, number] {
 export function resize(input: ArrayLike<number>, inShape: readonly number[], outShape: readonly number[], order: InterpOrder): Float64Array {
   if (inShape.length !== outShape.length) throw new RangeError('resize: rank mismatch');
   if (input.length !== sizeOf(inShape)) throw new RangeError(`resize: ${input.length} values for shape [${inShape}]`);
-  let cur = Float64Array.from(input);
+  let cur = new Float64Array(input);
   let shape = [...inShape];
   // Downsampling axes first keeps the intermediate arrays small (the result is the same linear operator).
   const axes = shape.map((_, i) => i).sort((a, b) => outShape[a] / inShape[a] - outShape[b] / inShape[b]);
@@ -338,6 +398,9 @@ export function resizeSegmentation(seg: ArrayLike<number>, inShape: readonly num
   // A label whose mask is constant 1 is clipped to [1, 1]: it is painted everywhere (only when it is the sole label).
   const labels = uniqueSorted(seg);
   if (labels.length === 1) return out.fill(labels[0]);
+  if (rank === 3) return resizeSegmentation3(seg, inShape, outShape, tables, out);
+  // 2D as 3D with a leading axis of length 1 (weights 1 and 0 there: the same products, bit for bit)
+  if (rank === 2) return resizeSegmentation3(seg, [1, ...inShape], [1, ...outShape], [makeTaps(1, 1, 1), ...tables], out);
   const terms = 1 << rank;
   const labs = new Float64Array(terms);
   const sums = new Float64Array(terms);
@@ -382,6 +445,87 @@ export function resizeSegmentation(seg: ArrayLike<number>, inShape: readonly num
     for (let ax = rank - 1; ax >= 0; ax--) {
       if (++oIdx[ax] < outShape[ax]) break;
       oIdx[ax] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * The 3D case of resizeSegmentation, unrolled: a neighbourhood of one label gives that label (its weight sum is
+ * ~1); otherwise the per-label sums are accumulated over the 8 terms in scipy's order, coeff = (w0*w1)*w2.
+ */
+function resizeSegmentation3(seg: ArrayLike<number>, inShape: readonly number[], outShape: readonly number[], tables: Taps[], out: Float64Array): Float64Array {
+  const [, Y, Z] = inShape;
+  const [OX, OY, OZ] = outShape;
+  const clampIdx = (t: Taps, n: number): Int32Array => {
+    const r = new Int32Array(t.start.length * 2);
+    for (let k = 0; k < t.start.length; k++) {
+      r[2 * k] = t.start[k];
+      r[2 * k + 1] = t.start[k] + 1 < n ? t.start[k] + 1 : n - 1;
+    }
+    return r;
+  };
+  const ix = clampIdx(tables[0], inShape[0]);
+  const iy = clampIdx(tables[1], Y);
+  const iz = clampIdx(tables[2], Z);
+  const wx = tables[0].weights, wy = tables[1].weights, wz = tables[2].weights;
+  const labs = new Float64Array(8);
+  const sums = new Float64Array(8);
+  const nb = new Float64Array(8);
+  const co = new Float64Array(8);
+  let o = 0;
+  for (let a = 0; a < OX; a++) {
+    const x0 = ix[2 * a] * Y, x1 = ix[2 * a + 1] * Y;
+    for (let b = 0; b < OY; b++) {
+      const y0 = iy[2 * b], y1 = iy[2 * b + 1];
+      const r00 = (x0 + y0) * Z, r01 = (x0 + y1) * Z, r10 = (x1 + y0) * Z, r11 = (x1 + y1) * Z;
+      for (let c = 0; c < OZ; c++, o++) {
+        const z0 = iz[2 * c], z1 = iz[2 * c + 1];
+        const l0 = seg[r00 + z0];
+        nb[0] = l0;
+        nb[1] = seg[r00 + z1];
+        nb[2] = seg[r01 + z0];
+        nb[3] = seg[r01 + z1];
+        nb[4] = seg[r10 + z0];
+        nb[5] = seg[r10 + z1];
+        nb[6] = seg[r11 + z0];
+        nb[7] = seg[r11 + z1];
+        if (nb[1] === l0 && nb[2] === l0 && nb[3] === l0 && nb[4] === l0 && nb[5] === l0 && nb[6] === l0 && nb[7] === l0) {
+          out[o] = l0;
+          continue;
+        }
+        const ax0 = wx[2 * a], ax1 = wx[2 * a + 1], by0 = wy[2 * b], by1 = wy[2 * b + 1], cz0 = wz[2 * c], cz1 = wz[2 * c + 1];
+        const p00 = ax0 * by0, p01 = ax0 * by1, p10 = ax1 * by0, p11 = ax1 * by1;
+        co[0] = p00 * cz0;
+        co[1] = p00 * cz1;
+        co[2] = p01 * cz0;
+        co[3] = p01 * cz1;
+        co[4] = p10 * cz0;
+        co[5] = p10 * cz1;
+        co[6] = p11 * cz0;
+        co[7] = p11 * cz1;
+        let nl = 0;
+        for (let h = 0; h < 8; h++) {
+          const lab = nb[h];
+          let j = 0;
+          while (j < nl && labs[j] !== lab) j++;
+          if (j === nl) {
+            labs[nl] = lab;
+            sums[nl] = 0;
+            nl++;
+          }
+          sums[j] += co[h];
+        }
+        let best = 0;
+        let found = false;
+        for (let j = 0; j < nl; j++) {
+          if (sums[j] >= 0.5 && (!found || labs[j] > best)) {
+            best = labs[j];
+            found = true;
+          }
+        }
+        out[o] = found ? best : 0;
+      }
     }
   }
   return out;
