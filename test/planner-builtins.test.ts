@@ -57,7 +57,7 @@ test('fit_unet and lowres_search reproduce spec A.2 (lung CT) through the builti
   const common = {
     input_channels: 1, output_channels: 2, template: 'PlainConvUNet', base_features: 32, max_features: 320,
     blocks_per_stage_encoder: Array(14).fill(2), blocks_per_stage_decoder: Array(13).fill(2),
-    vram_target: 8, reference_memory: 8, reference_value: 560_000_000, reference_batch: 2, shrink: 'default',
+    vram_target: 8, reference_memory: 8, reference_value: 560_000_000, reference_batch: 2, scale_by_reference_batch: true,
     initial_patch_edge: 256, max_dataset_covered: 0.05,
   };
   const spacing = [1.244979977607727, 0.78515625, 0.78515625];

@@ -7,7 +7,9 @@ import { PLANNER_ERRORS } from '../planner/errors.js';
 import { RuleError, type BuiltinDef } from './types.js';
 import { int, ints, list, nonEmpty, nums, str } from './values.js';
 
-const numList = T.list(T.num());
+/** Numeric lists of any dimension (mm, %, plain): the checker's `num` is dimension-exact, so generic
+ * statistics take `list<any>` and return the element type. */
+const numList = T.list(T.any());
 const anyList = T.list(T.any());
 
 /** Element type of a list type (any when unknown). */

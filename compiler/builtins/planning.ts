@@ -22,7 +22,6 @@ const intMatrix = T.list(intList);
 const numList = T.list(T.num());
 
 export const NETWORK_TEMPLATE = T.enumOf('network_template', ['PlainConvUNet', 'ResidualEncoderUNet']);
-export const SHRINK_RULE = T.enumOf('shrink_rule', ['default', 'resenc']);
 export const NORMALIZATION = T.enumOf('normalization_scheme', NORMALIZATION_SCHEMES);
 
 /** The fit returned by fit_unet (and, with extra fields, by lowres_search). */
@@ -57,7 +56,7 @@ const FIT_PARAMS: readonly BuiltinParam[] = [
   { name: 'reference_memory', type: T.num('memory'), range: [0, 1e6], doc: 'memory the reference value corresponds to (UNet_reference_val_corresp_GB)' },
   { name: 'reference_value', type: T.num(), range: [1, 1e15], doc: 'VRAM reference in feature-map voxels (UNet_reference_val_3d / _2d)' },
   { name: 'reference_batch', type: T.int(), range: [1, 1e6], doc: 'batch size of the reference (UNet_reference_val_corresp_bs_3d 2 / _2d 12)' },
-  { name: 'shrink', type: SHRINK_RULE, doc: "shrink condition: default = E / reference_batch · 2 > reference (ExperimentPlanner); resenc = E > reference (ResEncUNetPlanner)" },
+  { name: 'scale_by_reference_batch', type: T.bool(), doc: 'shrink condition: true = E / reference_batch · 2 > reference (ExperimentPlanner); false = E > reference (ResEncUNetPlanner)' },
   { name: 'initial_patch_edge', type: T.int(), range: [1, 1e6], doc: 'edge of the initial patch volume: 256 (3D) or 2048 (2D)' },
   { name: 'max_dataset_covered', type: T.num('fraction'), range: [0, 1e6], doc: 'a batch covers at most this fraction of the dataset voxels (5 %; ResEnc presets 100 %)' },
   { name: 'min_feature_map_edge', type: T.int(), default: 4, range: [1, 1e6], doc: 'smallest bottleneck edge (UNet_featuremap_min_edge_length)' },
@@ -81,7 +80,7 @@ function constantsFrom(a: Readonly<Record<string, Value>>): ConfigurationConstan
       referenceBatch: int(a.reference_batch, 'reference_batch'),
       referenceGiB: num(a.reference_memory, 'reference_memory'),
       targetGiB: num(a.vram_target, 'vram_target'),
-      shrinkCondition: str(a.shrink, 'shrink') === 'resenc' ? 'resenc' : 'default',
+      shrinkCondition: bool(a.scale_by_reference_batch, 'scale_by_reference_batch') ? 'default' : 'resenc',
       initialPatchEdge: int(a.initial_patch_edge, 'initial_patch_edge'),
       minBatchSize: int(a.min_batch_size ?? 2, 'min_batch_size'),
       maxDatasetCovered: num(a.max_dataset_covered, 'max_dataset_covered'),

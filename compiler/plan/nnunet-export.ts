@@ -46,12 +46,15 @@ function architecture(c: ConfigurationPlanIR): Record<string, unknown> {
   Object.assign(arch, {
     n_conv_per_stage_decoder: [...n.convs_per_stage_decoder],
     conv_bias: n.conv_bias,
-    norm_op: `torch.nn.modules.instancenorm.InstanceNorm${d}d`,
+    norm_op: n.norm.op === 'instance' ? `torch.nn.modules.instancenorm.InstanceNorm${d}d` : `torch.nn.modules.batchnorm.BatchNorm${d}d`,
     norm_op_kwargs: { eps: pyFloat(n.norm.eps), affine: n.norm.affine },
-    dropout_op: null,
-    dropout_op_kwargs: null,
-    nonlin: 'torch.nn.LeakyReLU',
-    nonlin_kwargs: n.nonlin.negative_slope === 0.01 ? { inplace: n.nonlin.inplace } : { inplace: n.nonlin.inplace, negative_slope: pyFloat(n.nonlin.negative_slope) },
+    dropout_op: n.dropout === null ? null : `torch.nn.modules.dropout.Dropout${d}d`,
+    dropout_op_kwargs: n.dropout === null ? null : { p: pyFloat(n.dropout.p), inplace: true },
+    nonlin: n.nonlin.op === 'relu' ? 'torch.nn.ReLU' : 'torch.nn.LeakyReLU',
+    nonlin_kwargs:
+      n.nonlin.op === 'relu' || n.nonlin.negative_slope === 0.01
+        ? { inplace: n.nonlin.inplace }
+        : { negative_slope: pyFloat(n.nonlin.negative_slope), inplace: n.nonlin.inplace },
   });
   return {
     network_class_name: NETWORK_CLASS[n.template],

@@ -77,9 +77,11 @@ export interface NetworkPlanIR {
   readonly blocks_per_stage: readonly number[];
   readonly convs_per_stage_decoder: readonly number[];
   readonly conv_bias: boolean;
-  readonly norm: { readonly op: 'instance'; readonly eps: number; readonly affine: boolean };
-  readonly dropout: null;
-  readonly nonlin: { readonly op: 'leaky_relu'; readonly negative_slope: number; readonly inplace: boolean };
+  readonly norm: { readonly op: 'instance' | 'batch'; readonly eps: number; readonly affine: boolean };
+  /** null = no dropout (nnU-Net's default) */
+  readonly dropout: null | { readonly p: number };
+  /** relu has negative_slope 0 */
+  readonly nonlin: { readonly op: 'leaky_relu' | 'relu'; readonly negative_slope: number; readonly inplace: boolean };
 }
 
 export interface ConfigurationPlanIR {

@@ -9,12 +9,20 @@ export interface ResamplingKwargs {
   readonly order_z: number;
   /** null: decide per case by the anisotropy threshold; true/false forces it */
   readonly force_separate_z: boolean | null;
+  /** anisotropy above which the low-resolution axis is resampled separately (ANISO_THRESHOLD 3; not in nnU-Net's kwargs) */
+  readonly separate_z_anisotropy_threshold: number;
 }
 
 export const RESAMPLING_FUNCTION = 'resample_data_or_seg_to_shape';
 
-export function resamplingKwargs(isSeg: boolean, order: number, orderZ: number, forceSeparateZ: boolean | null = null): ResamplingKwargs {
-  return { is_seg: isSeg, order, order_z: orderZ, force_separate_z: forceSeparateZ };
+export function resamplingKwargs(
+  isSeg: boolean,
+  order: number,
+  orderZ: number,
+  forceSeparateZ: boolean | null = null,
+  anisotropyThreshold = 3,
+): ResamplingKwargs {
+  return { is_seg: isSeg, order, order_z: orderZ, force_separate_z: forceSeparateZ, separate_z_anisotropy_threshold: anisotropyThreshold };
 }
 
 export const DEFAULT_RESAMPLING = {
