@@ -82,7 +82,7 @@ class Formatter {
     let first = true;
     const head = (start: number, line: string, end: number, blankBefore: boolean) => {
       this.flushBefore(start, '', !first);
-      if (blankBefore && this.lines.length > 0 && this.lines[this.lines.length - 1] !== '') this.lines.push('');
+      if ((blankBefore || this.hasBlank(this.lastEnd, start)) && this.lines.length > 0) this.blank();
       this.lines.push(line);
       this.lastEnd = end;
       this.trailing(end);
