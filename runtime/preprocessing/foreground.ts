@@ -19,6 +19,21 @@ export function classKey(c: ClassSpec): string {
   return c.length === 1 ? `(${c[0]},)` : `(${c.join(', ')})`;
 }
 
+/** A fast membership test for a set of integer labels (a lookup table over the int16 range). */
+function memberTest(labels: readonly number[]): (v: number) => boolean {
+  if (labels.length === 1) {
+    const l = labels[0];
+    return (v) => v === l;
+  }
+  const table = new Uint8Array(65536);
+  const other = new Set<number>();
+  for (const l of labels) {
+    if (Number.isInteger(l) && l >= -32768 && l <= 32767) table[l + 32768] = 1;
+    else other.add(l);
+  }
+  return (v) => (Number.isInteger(v) && v >= -32768 && v <= 32767 ? table[v + 32768] === 1 : other.has(v));
+}
+
 /** Number of samples for T candidate voxels. */
 export function targetNumSamples(T: number): number {
   return Math.max(Math.min(MIN_NUM_SAMPLES, T), Math.ceil(T * MIN_PERCENT_COVERAGE));
@@ -39,26 +54,15 @@ export function sampleForegroundIndices(
   for (const c of classes) {
     const key = classKey(c);
     const labels = typeof c === 'number' ? [c] : [...c];
+    const member = memberTest(labels);
     let T = 0;
-    if (labels.length === 1) {
-      const l = labels[0];
-      for (let i = 0; i < n; i++) if (seg[i] === l) T++;
-    } else {
-      const set = new Set(labels);
-      for (let i = 0; i < n; i++) if (set.has(seg[i])) T++;
-    }
+    for (let i = 0; i < n; i++) if (member(seg[i])) T++;
     if (T === 0) {
       out.set(key, new Int32Array(0));
       continue;
     }
     const all = new Int32Array(T);
-    if (labels.length === 1) {
-      const l = labels[0];
-      for (let i = 0, j = 0; i < n; i++) if (seg[i] === l) all[j++] = i;
-    } else {
-      const set = new Set(labels);
-      for (let i = 0, j = 0; i < n; i++) if (set.has(seg[i])) all[j++] = i;
-    }
+    for (let i = 0, j = 0; i < n; i++) if (member(seg[i])) all[j++] = i;
     const k = targetNumSamples(T);
     const pick = rng.choiceWithoutReplacement(T, k);
     const sel = new Int32Array(k);
