@@ -257,8 +257,9 @@ export class SettingsChecker {
 
   private mismatch(e: A.Expr, expected: string): void {
     if (e.kind === 'Error') return;
-    if (e.kind === 'Name' && !['true', 'false'].includes(e.name)) {
-      this.sink(diagnostic('NNU2018', e.span, { name: e.name }));
+    const root = rootName(e);
+    if (root !== null) {
+      this.sink(diagnostic('NNU2018', e.span, { name: root }));
       return;
     }
     this.sink(diagnostic('NNU2020', e.span, { expected, actual: describeExpr(e) }));
@@ -291,6 +292,13 @@ export class SettingsChecker {
     }
     return n.value;
   }
+}
+
+/** The name an access path starts from (`dataset` for `dataset.labels[0]`), or null. */
+function rootName(e: A.Expr): string | null {
+  if (e.kind === 'Name') return e.name;
+  if (e.kind === 'Member' || e.kind === 'Index') return rootName(e.object);
+  return null;
 }
 
 function literalText(e: A.Expr): string {
