@@ -22,6 +22,9 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/evaluate.js'),
   () => import('./commands/apply-postprocessing.js'),
   () => import('./commands/ensemble.js'),
+  () => import('./commands/compile.js'),
+  () => import('./commands/explain.js'),
+  () => import('./commands/diff.js'),
 ];
 
 export class UsageError extends Error {}
