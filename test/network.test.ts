@@ -115,11 +115,11 @@ test('parameter names follow nnU-Net state dict; tfjs layouts; He fan_in as PyTo
 test('He init: std = sqrt(2/(1+0.01^2))/sqrt(fan_in), biases 0, norms 1; ResEnc conv2 norms start at 0', () => {
   const arch = architectureFromPlans(plans('PlainConvUNet', [16, 32], [[3, 3, 3], [3, 3, 3]], [[1, 1, 1], [2, 2, 2]], [2, 2], [2]), 1, 2);
   const net = buildNetwork(arch, { seed: 7 });
-  const w = net.params.get('encoder.stages.1.0.convs.1.conv.weight')!.dataSync();
+  const w = Array.from(net.params.get('encoder.stages.1.0.convs.1.conv.weight')!.dataSync());
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   const expected = Math.sqrt(2 / (1 + 1e-4)) / Math.sqrt(32 * 27);
   assert.ok(Math.abs(std / expected - 1) < 0.03, `std ${std} vs ${expected}`);
-  const t = net.params.get('decoder.transpconvs.0.weight')!.dataSync();
+  const t = Array.from(net.params.get('decoder.transpconvs.0.weight')!.dataSync());
   const stdT = Math.sqrt(t.reduce((s, v) => s + v * v, 0) / t.length);
   assert.ok(Math.abs(stdT / (Math.sqrt(2 / (1 + 1e-4)) / Math.sqrt(16 * 8)) - 1) < 0.05);
   assert.ok(net.params.get('encoder.stages.0.0.convs.0.conv.bias')!.dataSync().every((v) => v === 0));

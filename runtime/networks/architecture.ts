@@ -124,3 +124,60 @@ export function deepSupervisionScales(arch: ArchitectureSpec): number[][] {
     .slice(0, arch.nStages - 1)
     .map((s) => s.map((x) => 1 / x));
 }
+
+/** The plan IR's `network` entry of a configuration (compiler/plan/types.ts NetworkPlanIR), read as data. */
+export interface PlanNetwork {
+  readonly template: string;
+  readonly n_stages: number;
+  readonly features_per_stage: readonly number[];
+  readonly kernel_sizes: ReadonlyArray<readonly number[]>;
+  readonly strides: ReadonlyArray<readonly number[]>;
+  readonly blocks_per_stage: readonly number[];
+  readonly convs_per_stage_decoder: readonly number[];
+  readonly conv_bias: boolean;
+  readonly norm?: { readonly op: string; readonly eps: number; readonly affine: boolean };
+  readonly dropout?: null | { readonly p: number };
+  readonly nonlin?: { readonly op: string; readonly negative_slope: number };
+}
+
+/**
+ * Architecture from a plan configuration: its `network` (nnuc plan IR) or `architecture` (nnU-Net plans
+ * layout) entry. `dim` is the configuration's dimensionality.
+ */
+export function architectureFromConfiguration(
+  config: { readonly dim?: number; readonly network?: unknown; readonly architecture?: unknown },
+  inputChannels: number,
+  numClasses: number,
+  deepSupervision = true,
+): ArchitectureSpec {
+  if (config.architecture && typeof config.architecture === 'object') {
+    return architectureFromPlans(config.architecture as PlansArchitecture, inputChannels, numClasses, deepSupervision);
+  }
+  const n = config.network as PlanNetwork | undefined;
+  if (!n || typeof n !== 'object') bad('the configuration has no network (expected "network" or "architecture")');
+  if (n.norm && (n.norm.op !== 'instance' || !n.norm.affine)) bad(`norm '${n.norm.op}' (affine ${n.norm.affine}) is not supported: nnuc builds InstanceNorm with affine parameters`);
+  if (n.dropout) bad('dropout is not supported');
+  const dim = config.dim === 2 ? 2 : 3;
+  const cls = n.template === 'ResidualEncoderUNet' ? 'ResidualEncoderUNet' : n.template === 'PlainConvUNet' ? 'PlainConvUNet' : bad(`unsupported network template '${n.template}'`);
+  const spec = architectureFromPlans(
+    {
+      network_class_name: cls,
+      arch_kwargs: {
+        n_stages: n.n_stages,
+        features_per_stage: n.features_per_stage,
+        conv_op: dim === 2 ? 'torch.nn.modules.conv.Conv2d' : 'torch.nn.modules.conv.Conv3d',
+        kernel_sizes: n.kernel_sizes,
+        strides: n.strides,
+        [cls === 'PlainConvUNet' ? 'n_conv_per_stage' : 'n_blocks_per_stage']: n.blocks_per_stage,
+        n_conv_per_stage_decoder: n.convs_per_stage_decoder,
+        conv_bias: n.conv_bias,
+        norm_op_kwargs: { eps: n.norm?.eps ?? 1e-5, affine: true },
+        nonlin_kwargs: { negative_slope: n.nonlin ? (n.nonlin.op === 'relu' ? 0 : n.nonlin.negative_slope) : 0.01 },
+      },
+    },
+    inputChannels,
+    numClasses,
+    deepSupervision,
+  );
+  return spec;
+}

@@ -1,0 +1,90 @@
+/**
+ * `nnuc train BUILD_DIR --configuration C --fold N|all [--epochs E] [--iterations I] [--val-iterations V]
+ *  [--batch-size B] [--continue] [--seed S] [--backend auto|onednn|cpu] [--quiet]`
+ *
+ * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
+ * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
+ * training_log_*.txt, progress.{png,svg,html}; the split goes to BUILD_DIR/preprocessed/splits_final.json.
+ */
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../main.js';
+import { trainFromPlan } from '../../runtime/training/run.js';
+import { registerOneDnnBackend } from '../../runtime/backends/onednn.js';
+
+interface Opts {
+  configuration: string;
+  fold: string;
+  epochs?: string;
+  iterations?: string;
+  valIterations?: string;
+  batchSize?: string;
+  continue?: boolean;
+  seed?: string;
+  backend?: string;
+  quiet?: boolean;
+}
+
+function posInt(v: string | undefined, name: string, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number >= ${min} (got ${v})`);
+  return n;
+}
+
+/** Selects the tfjs backend: 'auto' prefers the native oneDNN CPU backend and says so when it falls back. */
+export async function selectBackend(name: string): Promise<string> {
+  if (name === 'auto' || name === 'onednn') {
+    const r = registerOneDnnBackend();
+    if (r.ok) {
+      await tf.setBackend('onednn');
+      return 'onednn';
+    }
+    if (name === 'onednn') throw new UsageError(`the onednn backend is not available: ${r.reason}`);
+    process.stderr.write(`nnuc: warning: native oneDNN backend unavailable (${r.reason}); training on the slow pure-JS 'cpu' backend\n`);
+    await tf.setBackend('cpu');
+    return 'cpu';
+  }
+  if (name === 'cpu' || name === 'wasm') {
+    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend(name))) throw new UsageError(`backend '${name}' could not be initialized`);
+    return name;
+  }
+  throw new UsageError(`unknown backend '${name}' (auto, onednn, cpu, wasm)`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description("train one fold of a configuration (nnU-Net's nnUNetTrainer: SGD, poly LR, Dice+CE, deep supervision, augmentation)")
+    .argument('<BUILD_DIR>', 'the folder nnuc compile wrote (holds plan.json and preprocessed/)')
+    .requiredOption('-c, --configuration <name>', 'configuration to train, e.g. 3d_fullres')
+    .requiredOption('-f, --fold <fold>', "fold 0-4 (or beyond: random 80:20 split) or 'all'")
+    .option('--epochs <n>', 'number of epochs (default: the plan, nnU-Net 1000)')
+    .option('--iterations <n>', 'training iterations per epoch (default: the plan, nnU-Net 250)')
+    .option('--val-iterations <n>', 'validation iterations per epoch (default: the plan, nnU-Net 50)')
+    .option('--batch-size <n>', "override the plan's batch size")
+    .option('--continue', 'resume from the last checkpoint (final > latest > best)')
+    .option('--seed <n>', 'seed of initialization, sampling and augmentation (recorded in the checkpoint)', '0')
+    .option('--backend <name>', 'tfjs backend: auto (oneDNN if built, else cpu), onednn, cpu, wasm', 'auto')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (buildDir: string, opts: Opts) => {
+      const fold: number | 'all' = opts.fold === 'all' ? 'all' : (posInt(opts.fold, '--fold', 0) as number);
+      const backendName = await selectBackend(opts.backend ?? 'auto');
+      const res = await trainFromPlan({
+        buildDir,
+        configuration: opts.configuration,
+        fold,
+        epochs: posInt(opts.epochs, '--epochs'),
+        iterations: posInt(opts.iterations, '--iterations'),
+        valIterations: posInt(opts.valIterations, '--val-iterations', 0),
+        batchSize: posInt(opts.batchSize, '--batch-size'),
+        resume: Boolean(opts.continue),
+        seed: posInt(opts.seed, '--seed', 0),
+        quiet: Boolean(opts.quiet),
+        backendName,
+      });
+      process.stdout.write(`trained ${opts.configuration} fold ${fold}: ${res.epochsDone} epochs -> ${res.outputDir}\n`);
+      res.net.dispose();
+    });
+}

@@ -1,0 +1,122 @@
+/**
+ * Train one fold of one configuration from a build folder: BUILD_DIR/plan.json (read as data through
+ * runtime/plan.ts), the preprocessed store BUILD_DIR/preprocessed/<data_identifier>/, the split file
+ * BUILD_DIR/preprocessed/splits_final.json, results in BUILD_DIR/results/<configuration>/fold_<f>/.
+ * Called by `nnuc train` and by generated training modules.
+ */
+import { join } from 'node:path';
+import { NnucError } from '../errors.js';
+import { planConfiguration, readPlan, type RuntimePlan } from '../plan.js';
+import { openPreprocessedStore } from '../preprocessing/store.js';
+import { architectureFromConfiguration } from '../networks/architecture.js';
+import { getFold } from './split.js';
+import { nnunetDefaults, runTraining, type TrainingConfig, type TrainingResult } from './trainer.js';
+
+export interface TrainFromPlanOptions {
+  buildDir: string;
+  configuration: string;
+  fold: number | 'all';
+  epochs?: number;
+  iterations?: number;
+  valIterations?: number;
+  /** override the plan's batch size (smaller runs on small machines) */
+  batchSize?: number;
+  resume?: boolean;
+  seed?: number;
+  quiet?: boolean;
+  print?: (line: string) => void;
+  backendName?: string;
+  /** stop after this many epochs of this call (tests) */
+  stopAfterEpochs?: number;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** Training settings from plan.fixed (the recipe's values) with nnU-Net's defaults for anything absent. */
+export function trainingSettingsFromPlan(plan: RuntimePlan): ReturnType<typeof nnunetDefaults> {
+  const d = nnunetDefaults();
+  const fixed = rec(plan.fixed);
+  const tr = rec(fixed.training);
+  const opt = rec(tr.optimizer);
+  const sched = rec(tr.schedule);
+  const sampling = rec(fixed.sampling);
+  return {
+    numEpochs: num(tr.epochs) ?? d.numEpochs,
+    iterationsPerEpoch: num(tr.iterations_per_epoch) ?? d.iterationsPerEpoch,
+    valIterationsPerEpoch: num(tr.val_iterations_per_epoch) ?? d.valIterationsPerEpoch,
+    initialLr: num(opt.lr) ?? d.initialLr,
+    weightDecay: num(opt.weight_decay) ?? d.weightDecay,
+    momentum: num(opt.momentum) ?? d.momentum,
+    polyExponent: num(sched.exponent) ?? d.polyExponent,
+    gradClip: num(tr.grad_clip) ?? d.gradClip,
+    oversampleForegroundPercent: num(sampling.foreground_oversampling) ?? d.oversampleForegroundPercent,
+    saveEvery: num(tr.checkpoint_every) ?? d.saveEvery,
+  };
+}
+
+/** The full TrainingConfig of a plan configuration. */
+export function trainingConfigFromPlan(plan: RuntimePlan, configuration: string, fold: number | 'all', overrides: Partial<TrainingConfig> = {}): TrainingConfig {
+  const conf = planConfiguration(plan, configuration);
+  const ds = plan.dataset;
+  const arch = architectureFromConfiguration(conf, ds.channels.length, ds.num_segmentation_heads, true);
+  const regions = ds.has_regions
+    ? ds.labels
+        .filter((l) => l.name !== 'background' && l.name !== 'ignore')
+        .map((l) => (Array.isArray(l.value) ? [...l.value] : [l.value as number]))
+        .filter((r) => !(r.length === 1 && r[0] === 0))
+    : null;
+  return {
+    ...trainingSettingsFromPlan(plan),
+    architecture: arch,
+    configuration,
+    fold,
+    patchSize: [...conf.patch_size],
+    batchSize: conf.batch_size,
+    batchDice: conf.batch_dice,
+    regions,
+    ignoreLabel: ds.ignore_label,
+    useMaskForNorm: [...conf.use_mask_for_norm],
+    seed: 0,
+    trainHash: plan.hashes.train,
+    ...overrides,
+  };
+}
+
+export function foldDir(buildDir: string, configuration: string, fold: number | 'all'): string {
+  return join(buildDir, 'results', configuration, `fold_${fold}`);
+}
+
+export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingResult & { outputDir: string; config: TrainingConfig }> {
+  const plan = readPlan(o.buildDir);
+  const conf = planConfiguration(plan, o.configuration);
+  const store = openPreprocessedStore(join(o.buildDir, 'preprocessed', conf.data_identifier));
+  const split = getFold(store.caseIds, o.fold, join(o.buildDir, 'preprocessed', 'splits_final.json'));
+  const overrides: Partial<TrainingConfig> = {};
+  if (o.epochs !== undefined) overrides.numEpochs = o.epochs;
+  if (o.iterations !== undefined) overrides.iterationsPerEpoch = o.iterations;
+  if (o.valIterations !== undefined) overrides.valIterationsPerEpoch = o.valIterations;
+  if (o.batchSize !== undefined) overrides.batchSize = o.batchSize;
+  if (o.seed !== undefined) overrides.seed = o.seed;
+  const config = trainingConfigFromPlan(plan, o.configuration, o.fold, overrides);
+  if (config.numEpochs < 1 || config.iterationsPerEpoch < 1) {
+    throw new NnucError('NNU6015', 'epochs and iterations per epoch must be at least 1');
+  }
+  const outputDir = foldDir(o.buildDir, o.configuration, o.fold);
+  const res = await runTraining(config, store, {
+    outputDir,
+    trainIds: split.train,
+    valIds: split.val,
+    resume: o.resume,
+    quiet: o.quiet,
+    print: o.print,
+    backendName: o.backendName,
+    stopAfterEpochs: o.stopAfterEpochs,
+  });
+  return { ...res, outputDir, config };
+}
