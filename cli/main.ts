@@ -25,6 +25,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/compile.js'),
   () => import('./commands/explain.js'),
   () => import('./commands/diff.js'),
+  () => import('./commands/train.js'),
 ];
 
 export class UsageError extends Error {}
