@@ -38,6 +38,7 @@ export function listFiles(folder: string, ending: string): string[] {
 
 /** The most frequent supported image ending in a folder (for evaluating without a dataset.json). */
 export function detectFileEnding(folder: string): string {
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new NnucError('NNU4001', 'folder not found', { file: folder });
   const counts = new Map<string, number>();
   for (const f of readdirSync(folder)) {
     const e = SUPPORTED_ENDINGS.find((s) => f.toLowerCase().endsWith(s));
