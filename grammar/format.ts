@@ -7,13 +7,15 @@
  * line before the next item).
  *
  * Layout: two-space indent; `key = value`; `{` at the end of the line; one blank line between sections;
- * lists, records and calls on one line unless they contain comments or the line would exceed 100
+ * lists, records and calls on one line unless they contain comments or the line would exceed 120
  * columns, then one element per line with a trailing comma; numbers as written, then a space and the
- * unit (`30 deg`, `33 %`); strings re-escaped canonically; minimal parentheses.
+ * unit (`30 deg`, `33 %`); strings re-escaped canonically; minimal parentheses. End-of-line comments
+ * of consecutive lines with the same indentation are aligned one column after the longest code (gofmt
+ * style), so a block of commented settings reads as a table.
  */
 import type * as A from './ast.js';
 
-const WIDTH = 100;
+const WIDTH = 120;
 const INDENT = '  ';
 
 const PREC: Record<string, number> = {
@@ -66,6 +68,8 @@ export function formatRecipe(ast: A.Recipe, text: string): string {
 
 class Formatter {
   private readonly lines: string[] = [];
+  /** Index of a line -> length of its code before an appended end-of-line comment. */
+  private readonly trailingAt = new Map<number, number>();
   private readonly comments: readonly A.Comment[];
   private ci = 0;
   private lastEnd = 0;
@@ -105,6 +109,7 @@ class Formatter {
     }
     this.flushBefore(Infinity, '', this.lines.length > 0);
     while (this.lines.length && this.lines[this.lines.length - 1] === '') this.lines.pop();
+    this.align();
     return this.lines.join('\n') + '\n';
   }
 
@@ -135,9 +140,40 @@ class Formatter {
     const c = this.comments[this.ci];
     if (!c || c.span.startOffset < end) return;
     if (this.text.slice(end, c.span.startOffset).includes('\n')) return;
-    this.lines[this.lines.length - 1] += ' ' + c.text;
+    this.appendTrailing(c.text);
     this.lastEnd = c.span.endOffset;
     this.ci++;
+  }
+
+  private appendTrailing(text: string): void {
+    const i = this.lines.length - 1;
+    if (!this.trailingAt.has(i)) this.trailingAt.set(i, this.lines[i].length);
+    this.lines[i] += ' ' + text;
+  }
+
+  /** Aligns end-of-line comments of consecutive lines with the same indentation. */
+  private align(): void {
+    const indentOf = (l: string) => /^ */.exec(l)![0].length;
+    let i = 0;
+    while (i < this.lines.length) {
+      if (!this.trailingAt.has(i)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j + 1 < this.lines.length && this.trailingAt.has(j + 1) && indentOf(this.lines[j + 1]) === indentOf(this.lines[i])) j++;
+      if (j > i) {
+        let col = 0;
+        for (let k = i; k <= j; k++) col = Math.max(col, this.trailingAt.get(k)!);
+        for (let k = i; k <= j; k++) {
+          const at = this.trailingAt.get(k)!;
+          const code = this.lines[k].slice(0, at);
+          const comment = this.lines[k].slice(at + 1);
+          this.lines[k] = code + ' '.repeat(col - at + 2) + comment;
+        }
+      }
+      i = j + 1;
+    }
   }
 
   /** `head {` items `}` with comments inside; the `{` is the first one after `searchFrom`. */
@@ -156,7 +192,7 @@ class Formatter {
     // A comment on the `{` line stays there.
     const c = this.comments[this.ci];
     if (c && c.span.startOffset > brace && c.span.startOffset < span.endOffset && !this.text.slice(brace, c.span.startOffset).includes('\n')) {
-      this.lines[this.lines.length - 1] += ' ' + c.text;
+      this.appendTrailing(c.text);
       this.lastEnd = c.span.endOffset;
       this.ci++;
     }
