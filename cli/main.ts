@@ -26,6 +26,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/explain.js'),
   () => import('./commands/diff.js'),
   () => import('./commands/train.js'),
+  () => import('./commands/run.js'),
 ];
 
 export class UsageError extends Error {}

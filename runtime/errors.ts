@@ -83,6 +83,11 @@ export const RUNTIME_ERRORS = {
   NNU6104: { title: 'unknown backend', hint: 'backends: auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu' },
   NNU6105: { title: 'ONNX export failed', hint: 'the network uses an operation outside the exporter\'s op set' },
   NNU6106: { title: 'ONNX inference failed', hint: 'check that the .onnx file was written by nnuc export and matches the input shape' },
+  // NNU91xx generated modules (runtime/api.ts, nnuc run)
+  NNU9101: { title: 'generated modules do not match plan.json', hint: 'rerun nnuc compile: it rewrites plan.json and the generated modules together' },
+  NNU9102: { title: 'not supported by the generated entry', hint: 'train the previous cascade stage and its predictions first (see docs/codegen.md)' },
+  NNU9103: { title: 'bad argument to a generated entry', hint: 'train.ts: --fold N|all --continue --epochs N --iterations N --backend B; predict.ts: -i IN -o OUT --folds 0,1 --no-mirror --step S' },
+  NNU9104: { title: 'checkpoint trained with another plan', hint: 'retrain the fold with the current plan, or recompile the plan the fold was trained with' },
 } as const satisfies Record<string, RuntimeErrorDef>;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS | `NNU${4 | 5 | 6 | 7 | 8 | 9}${number}`;

@@ -20,6 +20,7 @@ import { renderJson, renderText } from '../../grammar/render.js';
 import { writeFileAtomic } from '../../runtime/util/atomic.js';
 import { UsageError } from '../main.js';
 import { VERSION } from '../version.js';
+import { emitBuild } from './run.js';
 
 interface Opts {
   dataset?: string;
@@ -112,6 +113,8 @@ export async function runCompile(recipe: string, o: Opts): Promise<{ code: numbe
   const planFile = join(o.out, 'plan.json');
   writeFileAtomic(planFile, canonicalJson(r.plan));
   const written = [planFile];
+  // Generated TypeScript modules beside plan.json (code generation, compiler/emit via cli/commands/run.ts).
+  written.push(`${emitBuild(r.plan, o.out).length} generated files`);
   if (o.emit.includes('nnunet-plans')) {
     const f = join(o.out, 'nnunet-plans.json');
     writeFileAtomic(f, nnunetPlansJson(r.plan));

@@ -1,0 +1,402 @@
+/**
+ * The runtime's PUBLIC API: the only module generated code imports (as `nnuc/runtime`, see docs/codegen.md).
+ * Thin glue over the runtime modules; the work is done by runtime/training, runtime/inference,
+ * runtime/preprocessing and runtime/backends.
+ *
+ * Generated modules (compiler/emit) call:
+ *   defineBuild(import.meta.url, PLAN): BuildHandle                 index.ts: the build folder and its typed plan
+ *   trainConfiguration(build, name, opts) / trainMain(build, name, argv)      <configuration>/train.ts
+ *   predictConfiguration(build, name, opts) / predictMain(build, name, argv)  <configuration>/predict.ts
+ *   loadPredictor(build, name, opts): LoadedPredictor               <configuration>/predictor.ts (class Predictor)
+ *   isMainModule(import.meta.url), runMain(main)                    entries run as plain Node programs
+ * Types: PlanConstants (= RuntimePlan), ConfigurationConstants (= RuntimeConfiguration), TrainOptions,
+ * TrainReport, PredictFolderOptions, PredictFolderReport, PredictorOptions, PredictOptions, Volume, Segmentation.
+ *
+ * Build layout used here: BUILD_DIR/plan.json, BUILD_DIR/preprocessed/<data_identifier>/ (nnuc preprocess),
+ * BUILD_DIR/preprocessed/splits_final.json, BUILD_DIR/results/<configuration>/fold_<N>/checkpoint_*.nnuc
+ * (runtime/training/run.ts, shared with `nnuc train`).
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { NnucError, isNnucError } from './errors.js';
+import { parsePlan, planConfiguration, type RuntimeConfiguration, type RuntimePlan } from './plan.js';
+import { selectBackend } from './backends/index.js';
+import { architectureFromConfiguration, type ArchitectureSpec } from './networks/architecture.js';
+import { buildNetwork, type UNet } from './networks/unet.js';
+import { foldDir, trainFromPlan } from './training/run.js';
+import { CHECKPOINT_NAMES, loadCheckpoint } from './training/checkpoint.js';
+import { labelSpecFromPlanDataset } from './evaluation/labels.js';
+import { inferenceSettingsFromPlan, predictFolder, Predictor as CasePredictor, type FolderPredictionReport } from './inference/predict.js';
+import type { NetworkFn } from './inference/network.js';
+import type { ItkGeometry } from './io/types.js';
+import * as tf from '@tensorflow/tfjs';
+
+export { foldDir };
+export type PlanConstants = RuntimePlan;
+export type ConfigurationConstants = RuntimeConfiguration;
+
+/** A build folder and the plan its generated modules were compiled from. */
+export interface BuildHandle {
+  readonly buildDir: string;
+  readonly plan: PlanConstants;
+}
+
+/** `index.ts` of a build calls this with its own URL: the build folder is the folder of that file. */
+export function defineBuild(indexModuleUrl: string, plan: PlanConstants): BuildHandle {
+  return Object.freeze({ buildDir: dirname(fileURLToPath(indexModuleUrl)), plan });
+}
+
+/**
+ * Validates the generated plan constants and, when BUILD_DIR/plan.json exists, that it is the plan the modules
+ * were generated from (same three hashes): stale generated code is refused (NNU9101) instead of silently
+ * training or predicting with other settings than plan.json says.
+ */
+export function checkBuild(build: BuildHandle): RuntimePlan {
+  const plan = parsePlan(build.plan, join(build.buildDir, 'index.ts'));
+  const file = join(build.buildDir, 'plan.json');
+  if (existsSync(file)) {
+    let onDisk: { hashes?: Record<string, unknown> } | null = null;
+    try {
+      onDisk = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new NnucError('NNU5010', `plan.json is not valid JSON: ${(e as Error).message}`, { file, cause: e });
+    }
+    for (const stage of ['preprocess', 'train', 'infer'] as const) {
+      if (onDisk?.hashes?.[stage] !== plan.hashes[stage]) {
+        throw new NnucError('NNU9101', `the generated modules were compiled from another plan (${stage} hash ${String(onDisk?.hashes?.[stage]).slice(0, 12)} in plan.json, ${plan.hashes[stage].slice(0, 12)} in index.ts)`, {
+          file,
+        });
+      }
+    }
+  }
+  return plan;
+}
+
+/** Number of cross-validation folds of the empirical plan (`empirical.folds`, nnU-Net's 5 by default). */
+export function planFolds(plan: RuntimePlan): number[] {
+  const n = typeof plan.empirical?.folds === 'number' ? (plan.empirical.folds as number) : 5;
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Network input channels: image channels, plus one per foreground label for a cascade stage. */
+export function inputChannels(plan: RuntimePlan, conf: RuntimeConfiguration): number {
+  const labels = labelSpecFromPlanDataset(plan.dataset);
+  return plan.dataset.channels.length + (conf.previous_stage ? labels.foregroundLabels.length : 0);
+}
+
+/** The network of a configuration as the runtime builds it (deep supervision only for training). */
+export function architectureOf(plan: RuntimePlan, configuration: string, deepSupervision: boolean): ArchitectureSpec {
+  const conf = planConfiguration(plan, configuration);
+  return architectureFromConfiguration(conf, inputChannels(plan, conf), plan.dataset.num_segmentation_heads, deepSupervision);
+}
+
+export interface TrainOptions {
+  /** folds to train; default every fold of the empirical plan */
+  readonly folds?: readonly (number | 'all')[];
+  /** continue from the fold's last checkpoint */
+  readonly resume?: boolean;
+  /** tfjs backend (runtime/backends): auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu */
+  readonly backend?: string;
+  /** override the recipe's epochs / iterations (short runs); the checkpoints record the override */
+  readonly epochs?: number;
+  readonly iterationsPerEpoch?: number;
+  readonly valIterationsPerEpoch?: number;
+  readonly seed?: number;
+  readonly quiet?: boolean;
+}
+
+export interface TrainReport {
+  readonly configuration: string;
+  readonly folds: ReadonlyArray<{ readonly fold: number | 'all'; readonly outputDir: string; readonly epochsDone: number; readonly finalCheckpoint: string | null }>;
+}
+
+/** Trains folds of one configuration on the preprocessed store (run `nnuc preprocess BUILD_DIR` first). */
+export async function trainConfiguration(build: BuildHandle, configuration: string, opts: TrainOptions = {}): Promise<TrainReport> {
+  const plan = checkBuild(build);
+  const conf = planConfiguration(plan, configuration);
+  if (conf.previous_stage) {
+    throw new NnucError('NNU9102', `training the cascade stage ${configuration} needs the ${conf.previous_stage} predictions of the training cases, which the runtime does not produce yet`);
+  }
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  const folds = opts.folds ?? planFolds(plan);
+  const out: Array<TrainReport['folds'][number]> = [];
+  for (const fold of folds) {
+    const r = await trainFromPlan({
+      buildDir: build.buildDir,
+      configuration,
+      fold,
+      ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+      ...(opts.iterationsPerEpoch !== undefined ? { iterations: opts.iterationsPerEpoch } : {}),
+      ...(opts.valIterationsPerEpoch !== undefined ? { valIterations: opts.valIterationsPerEpoch } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      resume: opts.resume ?? false,
+      quiet: opts.quiet ?? false,
+      backendName: backend.name,
+    });
+    r.net.dispose();
+    out.push({ fold, outputDir: r.outputDir, epochsDone: r.epochsDone, finalCheckpoint: r.finalCheckpoint });
+  }
+  return { configuration, folds: out };
+}
+
+function parseFold(s: string): number | 'all' {
+  if (s === 'all') return 'all';
+  if (!/^[0-9]+$/.test(s)) throw new NnucError('NNU9103', `--fold takes a fold number or 'all', found '${s}'`);
+  return Number(s);
+}
+
+function parsePositive(name: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new NnucError('NNU9103', `--${name} takes a positive integer, found '${s}'`);
+  return n;
+}
+
+function entryArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new NnucError('NNU9103', (e as Error).message);
+  }
+}
+
+/** `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--seed S] [--quiet]` */
+export async function trainMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
+  const { values } = entryArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      fold: { type: 'string', multiple: true },
+      continue: { type: 'boolean' },
+      backend: { type: 'string' },
+      epochs: { type: 'string' },
+      iterations: { type: 'string' },
+      seed: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const report = await trainConfiguration(build, configuration, {
+    folds: values.fold?.map(parseFold),
+    resume: values.continue ?? false,
+    backend: values.backend,
+    epochs: parsePositive('epochs', values.epochs),
+    iterationsPerEpoch: parsePositive('iterations', values.iterations),
+    seed: values.seed === undefined ? undefined : Number(values.seed),
+    quiet: values.quiet ?? false,
+  });
+  for (const f of report.folds) process.stdout.write(`${configuration} fold ${f.fold}: ${f.epochsDone} epochs, ${f.finalCheckpoint ?? 'no final checkpoint yet'}\n`);
+}
+
+export interface PredictorOptions {
+  /** folds to ensemble; default every fold with a checkpoint */
+  readonly folds?: readonly (number | 'all')[];
+  /** checkpoint to use per fold: final (default), best or latest */
+  readonly checkpoint?: keyof typeof CHECKPOINT_NAMES;
+  readonly mirror?: boolean;
+  readonly step?: number;
+  readonly backend?: string;
+}
+
+/** One volume in memory, in the reader's axis order (numpy order: z, y, x), channels first. */
+export interface Volume {
+  readonly data: Float32Array;
+  /** [C, z, y, x] */
+  readonly shape: readonly [number, number, number, number];
+  /** mm, same axis order as shape[1..3] */
+  readonly spacing: readonly [number, number, number];
+  /** the file's ITK geometry, copied to the segmentation (identity geometry when absent) */
+  readonly itk?: ItkGeometry;
+  /** for messages */
+  readonly id?: string;
+}
+
+export interface Segmentation {
+  /** label map in the volume's geometry */
+  readonly data: Uint8Array | Uint16Array;
+  readonly shape: readonly [number, number, number];
+  readonly spacing: readonly [number, number, number];
+  readonly itk: ItkGeometry;
+  /** per-class probabilities [K, z, y, x] when asked for */
+  readonly probabilities?: Float32Array;
+}
+
+export interface PredictOptions {
+  readonly saveProbabilities?: boolean;
+  /** cascade stage: the previous stage's segmentation of the same volume */
+  readonly previousStage?: ArrayLike<number>;
+}
+
+export interface LoadedPredictor {
+  readonly configuration: string;
+  readonly folds: readonly (number | 'all')[];
+  predict(volume: Volume, opts?: PredictOptions): Promise<Segmentation>;
+  dispose(): void;
+}
+
+function identityGeometry(spacing: readonly number[]): ItkGeometry {
+  return { spacing: [spacing[2], spacing[1], spacing[0]], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+}
+
+/** Folds of a configuration that have the requested checkpoint, in fold order. */
+export function trainedFolds(build: BuildHandle, configuration: string, checkpoint: keyof typeof CHECKPOINT_NAMES = 'final'): (number | 'all')[] {
+  const plan = build.plan;
+  const candidates: (number | 'all')[] = [...planFolds(plan), 'all'];
+  return candidates.filter((f) => existsSync(join(foldDir(build.buildDir, configuration, f), CHECKPOINT_NAMES[checkpoint])));
+}
+
+async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration: string, opts: PredictorOptions): Promise<{ folds: (number | 'all')[]; nets: UNet[]; fns: NetworkFn[] }> {
+  const which = opts.checkpoint ?? 'final';
+  const folds = opts.folds ? [...opts.folds] : trainedFolds(build, configuration, which);
+  if (folds.length === 0) throw new NnucError('NNU7006', `configuration ${configuration} has no trained fold (${CHECKPOINT_NAMES[which]} in ${join(build.buildDir, 'results', configuration)})`);
+  const arch = architectureOf(plan, configuration, false);
+  const nets: UNet[] = [];
+  for (const fold of folds) {
+    const ck = loadCheckpoint(join(foldDir(build.buildDir, configuration, fold), CHECKPOINT_NAMES[which]));
+    if (ck.state.trainHash !== plan.hashes.train) {
+      throw new NnucError('NNU9104', `fold ${fold} of ${configuration} was trained with other training settings (train hash ${ck.state.trainHash.slice(0, 12)}, plan ${plan.hashes.train.slice(0, 12)})`);
+    }
+    nets.push(buildNetwork(arch, { weights: ck.weights, trainable: false }));
+  }
+  const fns = nets.map((net): NetworkFn => async (batch, shape) => {
+    const out = tf.tidy(() => {
+      const rank = shape.length;
+      const toLast = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
+      const toFirst = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
+      return tf.transpose(net.forward(tf.transpose(tf.tensor(batch, [...shape], 'float32'), toLast)), toFirst);
+    });
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  });
+  return { folds, nets, fns };
+}
+
+/** Loads the trained folds of a configuration once for in-memory prediction. */
+export async function loadPredictor(build: BuildHandle, configuration: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
+  const plan = checkBuild(build);
+  await selectBackend(opts.backend ?? 'auto');
+  const { folds, nets, fns } = await loadNetworks(build, plan, configuration, opts);
+  const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
+  const inner = new CasePredictor(settings, fns);
+  return {
+    configuration,
+    folds,
+    async predict(volume: Volume, p: PredictOptions = {}): Promise<Segmentation> {
+      const [c, z, y, x] = volume.shape;
+      if (volume.data.length !== c * z * y * x) throw new NnucError('NNU7001', `volume data has ${volume.data.length} values, its shape ${JSON.stringify(volume.shape)} needs ${c * z * y * x}`);
+      if (c !== plan.dataset.channels.length) throw new NnucError('NNU7001', `configuration ${configuration} takes ${plan.dataset.channels.length} channel(s), the volume has ${c}`);
+      const itk = volume.itk ?? identityGeometry(volume.spacing);
+      const r = await inner.predictArrays(
+        { id: volume.id ?? 'volume', data: volume.data, shape: volume.shape, spacing: volume.spacing, itk },
+        { saveProbabilities: p.saveProbabilities ?? false, ...(p.previousStage ? { previousStageSeg: p.previousStage } : {}) },
+      );
+      return {
+        data: r.segmentation,
+        shape: [r.shape[0], r.shape[1], r.shape[2]],
+        spacing: [...volume.spacing] as unknown as readonly [number, number, number],
+        itk,
+        ...(r.probabilities ? { probabilities: r.probabilities } : {}),
+      };
+    },
+    dispose(): void {
+      for (const n of nets) n.dispose();
+    },
+  };
+}
+
+export interface PredictFolderOptions extends PredictorOptions {
+  readonly input: string;
+  readonly output: string;
+  readonly saveProbabilities?: boolean;
+  /** cascade stage: folder of the previous stage's predictions */
+  readonly previousStage?: string | null;
+  readonly overwrite?: boolean;
+  readonly quiet?: boolean;
+}
+
+export type PredictFolderReport = FolderPredictionReport;
+
+/** Predicts every case of a folder with a configuration's trained folds (resumable). */
+export async function predictConfiguration(build: BuildHandle, configuration: string, opts: PredictFolderOptions): Promise<PredictFolderReport> {
+  const plan = checkBuild(build);
+  await selectBackend(opts.backend ?? 'auto');
+  const { nets, fns } = await loadNetworks(build, plan, configuration, opts);
+  try {
+    const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
+    return await predictFolder(new CasePredictor(settings, fns), resolve(opts.input), resolve(opts.output), {
+      fileEnding: plan.dataset.file_ending,
+      saveProbabilities: opts.saveProbabilities,
+      previousStageDir: opts.previousStage ?? null,
+      overwrite: opts.overwrite,
+      quiet: opts.quiet,
+    });
+  } finally {
+    for (const n of nets) n.dispose();
+  }
+}
+
+/** `predict.ts -i IN -o OUT [--folds 0,1] [--checkpoint final|best|latest] [--no-mirror] [--step S] [--save-probabilities] [--previous-stage DIR] [--backend B]` */
+export async function predictMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
+  const { values } = entryArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      folds: { type: 'string' },
+      checkpoint: { type: 'string' },
+      'no-mirror': { type: 'boolean' },
+      step: { type: 'string' },
+      'save-probabilities': { type: 'boolean' },
+      'previous-stage': { type: 'string' },
+      overwrite: { type: 'boolean' },
+      backend: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  if (!values.input || !values.output) throw new NnucError('NNU9103', 'predict needs -i INPUT_DIR and -o OUTPUT_DIR');
+  const checkpoint = values.checkpoint ?? 'final';
+  if (!(checkpoint in CHECKPOINT_NAMES)) throw new NnucError('NNU9103', `--checkpoint is final, best or latest, found '${checkpoint}'`);
+  const step = values.step === undefined ? undefined : Number(values.step);
+  const r = await predictConfiguration(build, configuration, {
+    input: values.input,
+    output: values.output,
+    ...(values.folds ? { folds: values.folds.split(',').map(parseFold) } : {}),
+    checkpoint: checkpoint as keyof typeof CHECKPOINT_NAMES,
+    mirror: !values['no-mirror'],
+    ...(step !== undefined ? { step } : {}),
+    saveProbabilities: values['save-probabilities'] ?? false,
+    previousStage: values['previous-stage'] ?? null,
+    overwrite: values.overwrite ?? false,
+    backend: values.backend,
+    quiet: values.quiet ?? false,
+  });
+  process.stdout.write(`${configuration}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done\n`);
+}
+
+/** True when the module with this URL is the program Node was started with (`node --import tsx FILE`). */
+export function isMainModule(moduleUrl: string): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return realpathSync(fileURLToPath(moduleUrl)) === realpathSync(resolve(arg));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs an entry's main with the process arguments; coded errors are printed without a stack trace (exit 1). */
+export function runMain(main: (argv: readonly string[]) => Promise<void>): void {
+  main(process.argv.slice(2)).then(
+    () => undefined,
+    (e: unknown) => {
+      if (isNnucError(e)) process.stderr.write(e.format() + '\n');
+      else process.stderr.write(`nnuc: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = isNnucError(e) ? 1 : 3;
+    },
+  );
+}
