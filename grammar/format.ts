@@ -2,7 +2,7 @@
  * `nnuc fmt`: one canonical layout for a syntactically valid recipe. Deterministic from the AST, the
  * comments and the positions of blank lines (at most one blank line is kept between items), so
  * formatting is idempotent. Comments are all kept: own-line comments stay before the item they precede,
- * end-of-line comments stay at the end of the item's line; a comment inside an expression forces that
+ * end-of-line comments stay at the end of the item's line (two spaces before `#`); a comment inside an expression forces that
  * list/record/call onto one element per line (a comment elsewhere inside an expression moves to the
  * line before the next item).
  *
@@ -139,7 +139,7 @@ class Formatter {
   private trailing(end: number): void {
     const c = this.comments[this.ci];
     if (!c || c.span.startOffset < end) return;
-    if (this.text.slice(end, c.span.startOffset).includes('\n')) return;
+    if (!/^[ \t]*$/.test(this.text.slice(end, c.span.startOffset))) return;
     this.appendTrailing(c.text);
     this.lastEnd = c.span.endOffset;
     this.ci++;
@@ -148,7 +148,7 @@ class Formatter {
   private appendTrailing(text: string): void {
     const i = this.lines.length - 1;
     if (!this.trailingAt.has(i)) this.trailingAt.set(i, this.lines[i].length);
-    this.lines[i] += ' ' + text;
+    this.lines[i] += '  ' + text;
   }
 
   /** Aligns end-of-line comments of consecutive lines with the same indentation. */
@@ -168,7 +168,7 @@ class Formatter {
         for (let k = i; k <= j; k++) {
           const at = this.trailingAt.get(k)!;
           const code = this.lines[k].slice(0, at);
-          const comment = this.lines[k].slice(at + 1);
+          const comment = this.lines[k].slice(at + 2);
           this.lines[k] = code + ' '.repeat(col - at + 2) + comment;
         }
       }
@@ -191,7 +191,8 @@ class Formatter {
     this.lastEnd = brace + 1;
     // A comment on the `{` line stays there.
     const c = this.comments[this.ci];
-    if (c && c.span.startOffset > brace && c.span.startOffset < span.endOffset && !this.text.slice(brace, c.span.startOffset).includes('\n')) {
+    const firstStart = items[0]?.span.startOffset ?? span.endOffset;
+    if (c && c.span.startOffset > brace && c.span.startOffset < firstStart && !this.text.slice(brace, c.span.startOffset).includes('\n')) {
       this.appendTrailing(c.text);
       this.lastEnd = c.span.endOffset;
       this.ci++;
