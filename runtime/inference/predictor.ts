@@ -142,6 +142,7 @@ export async function predictSlidingWindow(
   const useGaussian = opts.useGaussian ?? true;
   const gaussian = useGaussian ? (opts.gaussian ?? computeGaussian(patch)) : null;
   const tileVox = patch.reduce((a, b) => a * b, 1);
+  const w = gaussian ?? new Float32Array(tileVox).fill(1);
   if (gaussian && gaussian.length !== tileVox) throw new NnucError('NNU7001', 'the importance map does not match the patch size');
 
   const pad = paddingForPatch(spatial, patch);
@@ -170,25 +171,18 @@ export async function predictSlidingWindow(
     const pred = await predictWithMirroring(net, batch, inShape, opts.mirrorAxes, K);
     for (let bi = 0; bi < B; bi++) {
       const { start, size } = box(group[bi]);
-      // accumulate: iterate the tile in C-order of `size` (3 axes), mapping to the padded volume
-      for (let k = 0; k < K; k++) {
-        const src = (bi * K + k) * tileVox;
-        let i = 0;
-        for (let x = 0; x < size[0]; x++) {
-          for (let y = 0; y < size[1]; y++) {
-            let dst = k * vox + ((start[0] + x) * ps[1] + start[1] + y) * ps[2] + start[2];
-            for (let z = 0; z < size[2]; z++, i++, dst++) {
-              const w = gaussian ? gaussian[i] : 1;
-              acc[dst] += pred[src + i] * w;
-            }
+      // accumulate row by row (innermost axis contiguous in both the tile and the padded volume)
+      const rowLen = size[2];
+      for (let x = 0, row = 0; x < size[0]; x++) {
+        for (let y = 0; y < size[1]; y++, row++) {
+          const dst0 = ((start[0] + x) * ps[1] + start[1] + y) * ps[2] + start[2];
+          const t0 = row * rowLen;
+          for (let z = 0; z < rowLen; z++) weight[dst0 + z] += w[t0 + z];
+          for (let k = 0; k < K; k++) {
+            const src = (bi * K + k) * tileVox + t0;
+            const dst = k * vox + dst0;
+            for (let z = 0; z < rowLen; z++) acc[dst + z] += pred[src + z] * w[t0 + z];
           }
-        }
-      }
-      let i = 0;
-      for (let x = 0; x < size[0]; x++) {
-        for (let y = 0; y < size[1]; y++) {
-          let dst = ((start[0] + x) * ps[1] + start[1] + y) * ps[2] + start[2];
-          for (let z = 0; z < size[2]; z++, i++, dst++) weight[dst] += gaussian ? gaussian[i] : 1;
         }
       }
     }
