@@ -20,6 +20,8 @@ export interface RuntimeResamplingKwargs {
   readonly order: number;
   readonly order_z: number;
   readonly force_separate_z: boolean | null;
+  /** Optional (nnU-Net's default argument 3 when absent). */
+  readonly separate_z_anisotropy_threshold?: number;
 }
 
 export interface RuntimeIntensityProperties {
@@ -138,6 +140,9 @@ function checkResampling(c: Checker, v: unknown, path: string): RuntimeResamplin
     order,
     order_z: orderZ,
     force_separate_z: c.nullable(o.force_separate_z, `${path}.force_separate_z`, (x, p) => c.bool(x, p)),
+    ...(o.separate_z_anisotropy_threshold !== undefined
+      ? { separate_z_anisotropy_threshold: c.num(o.separate_z_anisotropy_threshold, `${path}.separate_z_anisotropy_threshold`) }
+      : {}),
   };
 }
 

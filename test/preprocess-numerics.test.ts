@@ -187,3 +187,15 @@ test('foreground location sampling matches numpy RandomState(1234) choices', () 
   assert.equal(targetNumSamples(2_000_001), 20001);
   assert.equal(classKey([4]), '(4,)');
 });
+
+test('the plan\'s separate_z_anisotropy_threshold decides the separate-z path', () => {
+  // spacing ratio 2.5: below the default 3 (one 3D cubic resize), above a threshold of 2 (per-slice + nearest z)
+  const data = Float32Array.from({ length: 4 * 5 * 5 }, (_, i) => Math.sin(i * 0.7) * 10);
+  const cur = [2.5, 1, 1];
+  const next = [1.25, 1, 1];
+  const dflt = resampleDataOrSegToShape(data, [1, 4, 5, 5], [8, 5, 5], cur, next, DATA_RESAMPLING);
+  const sep = resampleDataOrSegToShape(data, [1, 4, 5, 5], [8, 5, 5], cur, next, { ...DATA_RESAMPLING, separateZAnisotropyThreshold: 2 });
+  // separate z with order_z 0 repeats each source slice twice (coordinates 0.5*(i+0.5)-0.5 -> 0,0,1,1,...)
+  for (let i = 0; i < 8; i++) assert.deepEqual(Array.from(sep.subarray(i * 25, (i + 1) * 25)), Array.from(data.subarray((i >> 1) * 25, ((i >> 1) + 1) * 25)));
+  assert.notDeepEqual(Array.from(dflt.subarray(0, 25)), Array.from(dflt.subarray(25, 50)));
+});

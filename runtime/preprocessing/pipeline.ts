@@ -36,7 +36,13 @@ export interface PreprocessSettings {
 }
 
 export function toResampleKwargs(k: RuntimeResamplingKwargs): ResampleKwargs {
-  return { isSeg: k.is_seg, order: k.order, orderZ: k.order_z, forceSeparateZ: k.force_separate_z };
+  return {
+    isSeg: k.is_seg,
+    order: k.order,
+    orderZ: k.order_z,
+    forceSeparateZ: k.force_separate_z,
+    ...(k.separate_z_anisotropy_threshold !== undefined ? { separateZAnisotropyThreshold: k.separate_z_anisotropy_threshold } : {}),
+  };
 }
 
 /** The label sets that decide which classes are sampled, from the plan's dataset labels (LabelManager rules). */

@@ -32,6 +32,8 @@ export interface ResampleKwargs {
   readonly order: number;
   readonly orderZ: number;
   readonly forceSeparateZ: boolean | null;
+  /** Anisotropy ratio above which the low-resolution axis is resampled separately (default ANISO_THRESHOLD = 3). */
+  readonly separateZAnisotropyThreshold?: number;
 }
 
 export const DATA_RESAMPLING: ResampleKwargs = { isSeg: false, order: 3, orderZ: 0, forceSeparateZ: null };
@@ -579,7 +581,7 @@ export function resampleDataOrSegToShape<T extends Float32Array | Int16Array | I
   if (newShape.length !== 3) throw new RangeError('resampleDataOrSegToShape: new shape must have 3 entries');
   if (data.length !== C * sizeOf(spatial)) throw new RangeError('resampleDataOrSegToShape: data length does not match its shape');
   if (spatial.every((d, i) => d === newShape[i])) return data;
-  const { doSeparateZ, axis } = determineSeparateZ(currentSpacing, newSpacing, kwargs.forceSeparateZ);
+  const { doSeparateZ, axis } = determineSeparateZ(currentSpacing, newSpacing, kwargs.forceSeparateZ, kwargs.separateZAnisotropyThreshold ?? ANISO_THRESHOLD);
   const order = kwargs.order as InterpOrder;
   if (order !== 0 && order !== 1 && order !== 3) throw new NnucError('NNU5005', `resampling order ${kwargs.order} is not supported (0, 1, 3)`);
   if (kwargs.isSeg && order === 3) throw new NnucError('NNU5005', 'segmentations are resampled with order 0 or 1');
