@@ -199,3 +199,24 @@ test('dummy-2D: in-plane transform per slice, axis 0 untouched', () => {
   const out = augmentTraining(input, { ...cfg, p: { ...cfg.p, rotation: 1 } }, new Rng(4));
   assert.deepEqual(out.shape, [2, 8, 8]);
 });
+
+test('augmentation settings from plan.fixed.augment (degrees, ranges, probabilities); elastic refused', async () => {
+  const { augmentSettingsFromPlan } = await import('../runtime/augmentation/pipeline.js');
+  const plan = {
+    dummy_2d_threshold: 3, initial_patch_max_rotation: 90, initial_patch_scale: 0.85, elastic: { p: 0 },
+    rotation: { p: 0.5, range_3d: [-15, 15], range_dummy_2d: [-180, 180], range_2d: [-180, 180], range_2d_anisotropic: [-15, 15], anisotropic_2d_threshold: 1.5 },
+    scaling: { p: 0.2, range: [0.8, 1.2] }, noise: { p: 0.1, sigma: [0, 0.2] }, mirror: { axes_3d: [1, 2], axes_2d: [0, 1], p_per_axis: 0.5 },
+  };
+  const s = augmentSettingsFromPlan(plan);
+  assert.equal(s.p.rotation, 0.5);
+  assert.equal(s.p.gamma, NNUNET_PROBS.gamma);
+  assert.deepEqual(s.scaling, [0.8, 1.2]);
+  assert.deepEqual(s.r.noiseSigma, [0, 0.2]);
+  const cfg = defaultAugmentationConfig([128, 128, 128], { settings: s });
+  close(cfg.rotation[1], 15 * DEG);
+  assert.deepEqual(cfg.mirrorAxes, [1, 2]);
+  assert.deepEqual(cfg.initialPatchSize, getPatchSize([128, 128, 128], 15 * DEG, 15 * DEG, 15 * DEG));
+  // the recipe defaults reproduce nnU-Net's
+  assert.deepEqual(defaultAugmentationConfig([64, 64, 64], { settings: augmentSettingsFromPlan({}) }), defaultAugmentationConfig([64, 64, 64]));
+  assert.throws(() => augmentSettingsFromPlan({ elastic: { p: 0.2 } }), /NNU6016|elastic/);
+});

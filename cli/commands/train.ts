@@ -1,16 +1,15 @@
 /**
  * `nnuc train BUILD_DIR --configuration C --fold N|all [--epochs E] [--iterations I] [--val-iterations V]
- *  [--batch-size B] [--continue] [--seed S] [--backend auto|onednn|cpu] [--quiet]`
+ *  [--batch-size B] [--continue] [--seed S] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
  *
  * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
  * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
  * training_log_*.txt, progress.{png,svg,html}; the split goes to BUILD_DIR/preprocessed/splits_final.json.
  */
 import type { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../main.js';
 import { trainFromPlan } from '../../runtime/training/run.js';
-import { registerOneDnnBackend } from '../../runtime/backends/onednn.js';
+import { BACKEND_NAMES, selectBackend } from '../../runtime/backends/index.js';
 
 interface Opts {
   configuration: string;
@@ -22,6 +21,7 @@ interface Opts {
   continue?: boolean;
   seed?: string;
   backend?: string;
+  allowCpu?: boolean;
   quiet?: boolean;
 }
 
@@ -30,27 +30,6 @@ function posInt(v: string | undefined, name: string, min = 1): number | undefine
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number >= ${min} (got ${v})`);
   return n;
-}
-
-/** Selects the tfjs backend: 'auto' prefers the native oneDNN CPU backend and says so when it falls back. */
-export async function selectBackend(name: string): Promise<string> {
-  if (name === 'auto' || name === 'onednn') {
-    const r = registerOneDnnBackend();
-    if (r.ok) {
-      await tf.setBackend('onednn');
-      return 'onednn';
-    }
-    if (name === 'onednn') throw new UsageError(`the onednn backend is not available: ${r.reason}`);
-    process.stderr.write(`nnuc: warning: native oneDNN backend unavailable (${r.reason}); training on the slow pure-JS 'cpu' backend\n`);
-    await tf.setBackend('cpu');
-    return 'cpu';
-  }
-  if (name === 'cpu' || name === 'wasm') {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend(name))) throw new UsageError(`backend '${name}' could not be initialized`);
-    return name;
-  }
-  throw new UsageError(`unknown backend '${name}' (auto, onednn, cpu, wasm)`);
 }
 
 export function register(program: Command): void {
@@ -66,11 +45,13 @@ export function register(program: Command): void {
     .option('--batch-size <n>', "override the plan's batch size")
     .option('--continue', 'resume from the last checkpoint (final > latest > best)')
     .option('--seed <n>', 'seed of initialization, sampling and augmentation (recorded in the checkpoint)', '0')
-    .option('--backend <name>', 'tfjs backend: auto (oneDNN if built, else cpu), onednn, cpu, wasm', 'auto')
+    .option('--backend <name>', `tfjs backend (runtime/backends): ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--allow-cpu', 'tfjs-node-gpu: continue on CPU when the GPU is not really used')
     .option('-q, --quiet', 'no progress bar')
     .action(async (buildDir: string, opts: Opts) => {
       const fold: number | 'all' = opts.fold === 'all' ? 'all' : (posInt(opts.fold, '--fold', 0) as number);
-      const backendName = await selectBackend(opts.backend ?? 'auto');
+      const backend = await selectBackend(opts.backend ?? 'auto', { allowCpu: Boolean(opts.allowCpu) });
+      const backendName = backend.name;
       const res = await trainFromPlan({
         buildDir,
         configuration: opts.configuration,

@@ -89,12 +89,16 @@ function stdUnbiased(x: Float32Array, mean: number): number {
 }
 
 /** ContrastTransform with preserve_range: x ← (x − mean)·f + mean, clipped to the original [min, max]. */
-export function applyContrast(x: Float32Array, f: number): void {
+export function applyContrast(x: Float32Array, f: number, preserveRange = true): void {
   const mean = meanOf(x);
   let mn = Infinity, mx = -Infinity;
   for (let i = 0; i < x.length; i++) {
     if (x[i] < mn) mn = x[i];
     if (x[i] > mx) mx = x[i];
+  }
+  if (!preserveRange) {
+    for (let i = 0; i < x.length; i++) x[i] = (x[i] - mean) * f + mean;
+    return;
   }
   for (let i = 0; i < x.length; i++) x[i] = Math.min(mx, Math.max(mn, (x[i] - mean) * f + mean));
 }
@@ -108,7 +112,7 @@ export function applyLowRes(x: Float32Array, shape: readonly number[], zooms: re
 
 
 /** GammaTransform with retain_stats: optional inversion, ((x−min)/range)^γ·range + min, restore mean/std. */
-export function applyGamma(x: Float32Array, gamma: number, invert: boolean): void {
+export function applyGamma(x: Float32Array, gamma: number, invert: boolean, retainStats = true): void {
   if (invert) for (let i = 0; i < x.length; i++) x[i] = -x[i];
   const mean = meanOf(x);
   const std = stdUnbiased(x, mean);
@@ -120,6 +124,10 @@ export function applyGamma(x: Float32Array, gamma: number, invert: boolean): voi
   const range = mx - mn;
   const r = Math.max(range, 1e-7);
   for (let i = 0; i < x.length; i++) x[i] = ((x[i] - mn) / r) ** gamma * range + mn;
+  if (!retainStats) {
+    if (invert) for (let i = 0; i < x.length; i++) x[i] = -x[i];
+    return;
+  }
   const mean2 = meanOf(x);
   const std2 = stdUnbiased(x, mean2);
   const f = std / Math.max(std2, 1e-7);

@@ -3,6 +3,7 @@
  * call takes an `Rng` and the same seed gives the same output.
  */
 import { roundHalfEven } from '../../common/pymath.js';
+import { NnucError } from '../errors.js';
 import type { Rng } from '../training/random.js';
 import {
   applyContrast,
@@ -50,7 +51,64 @@ export interface AugmentationConfig {
     gamma: number;
   };
   scaling: [number, number];
+  /** ranges and per-channel probabilities (nnU-Net defaults in NNUNET_RANGES) */
+  r: AugmentRanges;
 }
+
+export interface AugmentRanges {
+  noiseSigma: [number, number];
+  blurSigma: [number, number];
+  blurPPerChannel: number;
+  brightness: [number, number];
+  contrast: [number, number];
+  contrastPreserveRange: boolean;
+  lowresZoom: [number, number];
+  lowresPPerChannel: number;
+  gamma: [number, number];
+  gammaRetainStats: boolean;
+  mirrorPPerAxis: number;
+}
+
+export const NNUNET_RANGES: AugmentRanges = {
+  noiseSigma: [0, 0.1],
+  blurSigma: [0.5, 1],
+  blurPPerChannel: 0.5,
+  brightness: [0.75, 1.25],
+  contrast: [0.75, 1.25],
+  contrastPreserveRange: true,
+  lowresZoom: [0.5, 1],
+  lowresPPerChannel: 0.5,
+  gamma: [0.7, 1.5],
+  gammaRetainStats: true,
+  mirrorPPerAxis: 0.5,
+};
+
+/** Geometry settings of §5.6 (nnU-Net defaults in NNUNET_GEOMETRY). Angles in degrees. */
+export interface AugmentGeometry {
+  dummy2dThreshold: number;
+  initialPatchScale: number;
+  initialPatchMaxRotation: number;
+  range3d: [number, number];
+  rangeDummy2d: [number, number];
+  range2d: [number, number];
+  range2dAnisotropic: [number, number];
+  anisotropic2dThreshold: number;
+  mirrorAxes3d: number[];
+  mirrorAxes2d: number[];
+}
+
+export const NNUNET_GEOMETRY: AugmentGeometry = {
+  dummy2dThreshold: 3,
+  initialPatchScale: 0.85,
+  initialPatchMaxRotation: 90,
+  range3d: [-30, 30],
+  rangeDummy2d: [-180, 180],
+  range2d: [-180, 180],
+  range2dAnisotropic: [-15, 15],
+  anisotropic2dThreshold: 1.5,
+  mirrorAxes3d: [0, 1, 2],
+  mirrorAxes2d: [0, 1],
+};
 
 export const NNUNET_PROBS: AugmentationConfig['p'] = {
   rotation: 0.2,
@@ -82,8 +140,8 @@ function rotateCoords(coords: number[], angleX: number, angleY: number, angleZ: 
  * `get_patch_size(final_patch_size, rot_x, rot_y, rot_z, scale_range)` (spec §5.6): rotated extents about x,
  * then y, then z (each separately), per-axis max with the original, divided by min(scale_range), truncated.
  */
-export function getPatchSize(finalPatch: readonly number[], rotX: number, rotY: number, rotZ: number, scaleRange: [number, number] = [0.85, 1.25]): number[] {
-  const cap = (r: number) => Math.min((90 / 360) * 2 * Math.PI, Math.abs(r));
+export function getPatchSize(finalPatch: readonly number[], rotX: number, rotY: number, rotZ: number, scaleRange: [number, number] = [0.85, 1.25], maxRotation = (90 / 360) * 2 * Math.PI): number[] {
+  const cap = (r: number) => Math.min(maxRotation, Math.abs(r));
   const [rx, ry, rz] = [cap(rotX), cap(rotY), cap(rotZ)];
   const coords = [...finalPatch];
   let fin = [...coords];
@@ -98,30 +156,95 @@ export function getPatchSize(finalPatch: readonly number[], rotX: number, rotY: 
 }
 
 /** `configure_rotation_dummyDA_mirroring_and_inital_patch_size` (spec §5.6). */
-export function configureAugmentation(patchSize: readonly number[]): {
+export function configureAugmentation(patchSize: readonly number[], g: AugmentGeometry = NNUNET_GEOMETRY): {
   rotation: [number, number];
   doDummy2d: boolean;
   mirrorAxes: number[];
   initialPatchSize: number[];
 } {
   const dim = patchSize.length;
-  let rot: number;
+  let range: [number, number];
   let dummy = false;
-  if (dim === 2) rot = (Math.max(...patchSize) / Math.min(...patchSize) > 1.5 ? 15 : 180) * DEG;
+  if (dim === 2) range = Math.max(...patchSize) / Math.min(...patchSize) > g.anisotropic2dThreshold ? g.range2dAnisotropic : g.range2d;
   else {
-    dummy = Math.max(...patchSize) / patchSize[0] > 3;
-    rot = (dummy ? 180 : 30) * DEG;
+    dummy = Math.max(...patchSize) / patchSize[0] > g.dummy2dThreshold;
+    range = dummy ? g.rangeDummy2d : g.range3d;
   }
-  const initial = getPatchSize(patchSize, rot, rot, rot, [0.85, 1.25]);
+  const rot = Math.max(Math.abs(range[0]), Math.abs(range[1])) * DEG;
+  const initial = getPatchSize(patchSize, rot, rot, rot, [g.initialPatchScale, 1.25], g.initialPatchMaxRotation * DEG);
   if (dummy) initial[0] = patchSize[0];
-  return { rotation: [-rot, rot], doDummy2d: dummy, mirrorAxes: dim === 2 ? [0, 1] : [0, 1, 2], initialPatchSize: initial };
+  return { rotation: [range[0] * DEG, range[1] * DEG], doDummy2d: dummy, mirrorAxes: dim === 2 ? [...g.mirrorAxes2d] : [...g.mirrorAxes3d], initialPatchSize: initial };
+}
+
+export interface PlanAugmentSettings {
+  geometry: AugmentGeometry;
+  p: AugmentationConfig['p'];
+  scaling: [number, number];
+  r: AugmentRanges;
+}
+
+/**
+ * The recipe's `augment` block as plan.json carries it (plan.fixed.augment: probabilities, ranges in degrees,
+ * ...), over nnU-Net's defaults for anything absent. Elastic deformation (p > 0) is not implemented: NNU6016.
+ */
+export function augmentSettingsFromPlan(augment: unknown): PlanAugmentSettings {
+  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const n = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+  const pair = (v: unknown, d: [number, number]): [number, number] =>
+    Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number') ? [v[0], v[1]] : d;
+  const ints = (v: unknown, d: number[]): number[] => (Array.isArray(v) && v.every((x) => Number.isInteger(x)) ? [...v] : d);
+  const a = o(augment);
+  const G = NNUNET_GEOMETRY, P = NNUNET_PROBS, R = NNUNET_RANGES;
+  const rot = o(a.rotation), sc = o(a.scaling), el = o(a.elastic), no = o(a.noise), bl = o(a.blur), br = o(a.brightness);
+  const co = o(a.contrast), lo = o(a.lowres), gi = o(a.gamma_inverted), ga = o(a.gamma), mi = o(a.mirror);
+  if (n(el.p, 0) > 0) throw new NnucError('NNU6016', 'elastic deformation (augment.elastic.p > 0) is not implemented by the nnuc runtime', { hint: 'set augment.elastic.p = 0 (nnU-Net v2 default)' });
+  return {
+    geometry: {
+      dummy2dThreshold: n(a.dummy_2d_threshold, G.dummy2dThreshold),
+      initialPatchScale: n(a.initial_patch_scale, G.initialPatchScale),
+      initialPatchMaxRotation: n(a.initial_patch_max_rotation, G.initialPatchMaxRotation),
+      range3d: pair(rot.range_3d, G.range3d),
+      rangeDummy2d: pair(rot.range_dummy_2d, G.rangeDummy2d),
+      range2d: pair(rot.range_2d, G.range2d),
+      range2dAnisotropic: pair(rot.range_2d_anisotropic, G.range2dAnisotropic),
+      anisotropic2dThreshold: n(rot.anisotropic_2d_threshold, G.anisotropic2dThreshold),
+      mirrorAxes3d: ints(mi.axes_3d, G.mirrorAxes3d),
+      mirrorAxes2d: ints(mi.axes_2d, G.mirrorAxes2d),
+    },
+    p: {
+      rotation: n(rot.p, P.rotation),
+      scaling: n(sc.p, P.scaling),
+      noise: n(no.p, P.noise),
+      blur: n(bl.p, P.blur),
+      brightness: n(br.p, P.brightness),
+      contrast: n(co.p, P.contrast),
+      lowres: n(lo.p, P.lowres),
+      gammaInvert: n(gi.p, P.gammaInvert),
+      gamma: n(ga.p, P.gamma),
+    },
+    scaling: pair(sc.range, [0.7, 1.4]),
+    r: {
+      noiseSigma: pair(no.sigma, R.noiseSigma),
+      blurSigma: pair(bl.sigma, R.blurSigma),
+      blurPPerChannel: n(bl.p_per_channel, R.blurPPerChannel),
+      brightness: pair(br.range, R.brightness),
+      contrast: pair(co.range, R.contrast),
+      contrastPreserveRange: typeof co.preserve_range === 'boolean' ? co.preserve_range : R.contrastPreserveRange,
+      lowresZoom: pair(lo.zoom, R.lowresZoom),
+      lowresPPerChannel: n(lo.p_per_channel, R.lowresPPerChannel),
+      gamma: pair(ga.range, R.gamma),
+      gammaRetainStats: typeof ga.retain_stats === 'boolean' ? ga.retain_stats : R.gammaRetainStats,
+      mirrorPPerAxis: n(mi.p_per_axis, R.mirrorPPerAxis),
+    },
+  };
 }
 
 export function defaultAugmentationConfig(
   patchSize: number[],
-  opts: { maskChannels?: number[]; regions?: number[][] | null; ignoreLabel?: number | null; dsScales?: number[][] | null } = {},
+  opts: { maskChannels?: number[]; regions?: number[][] | null; ignoreLabel?: number | null; dsScales?: number[][] | null; settings?: PlanAugmentSettings } = {},
 ): AugmentationConfig {
-  const c = configureAugmentation(patchSize);
+  const st = opts.settings;
+  const c = configureAugmentation(patchSize, st?.geometry ?? NNUNET_GEOMETRY);
   return {
     patchSize: [...patchSize],
     initialPatchSize: c.initialPatchSize,
@@ -132,8 +255,9 @@ export function defaultAugmentationConfig(
     regions: opts.regions ?? null,
     ignoreLabel: opts.ignoreLabel ?? null,
     dsScales: opts.dsScales ?? null,
-    p: { ...NNUNET_PROBS },
-    scaling: [0.7, 1.4],
+    p: { ...(st?.p ?? NNUNET_PROBS) },
+    scaling: st?.scaling ?? [0.7, 1.4],
+    r: { ...(st?.r ?? NNUNET_RANGES) },
   };
 }
 
@@ -201,49 +325,49 @@ export function augmentTraining(input: Sample, cfg: AugmentationConfig, rng: Rng
   const C = s.channels;
   // 4: Gaussian noise (one sigma for all channels)
   if (rng.random() < cfg.p.noise) {
-    const sigma = rng.uniform(0, 0.1);
+    const sigma = rng.uniform(cfg.r.noiseSigma[0], cfg.r.noiseSigma[1]);
     for (let c = 0; c < C; c++) applyGaussianNoise(channelView(s, c), sigma, rng);
     log(`noise(${sigma.toFixed(3)})`);
   }
   // 5: Gaussian blur, per channel p 0.5, sigma per axis
   if (rng.random() < cfg.p.blur) {
     for (let c = 0; c < C; c++) {
-      if (rng.random() >= 0.5) continue;
-      const sig = s.shape.map(() => rng.uniform(0.5, 1.0));
+      if (rng.random() >= cfg.r.blurPPerChannel) continue;
+      const sig = s.shape.map(() => rng.uniform(cfg.r.blurSigma[0], cfg.r.blurSigma[1]));
       applyGaussianBlur(channelView(s, c), s.shape, sig);
       log(`blur(c${c})`);
     }
   }
   // 6: multiplicative brightness
   if (rng.random() < cfg.p.brightness) {
-    for (let c = 0; c < C; c++) applyMultiplicativeBrightness(channelView(s, c), bgContrast(rng, 0.75, 1.25));
+    for (let c = 0; c < C; c++) applyMultiplicativeBrightness(channelView(s, c), bgContrast(rng, cfg.r.brightness[0], cfg.r.brightness[1]));
     log('brightness');
   }
   // 7: contrast
   if (rng.random() < cfg.p.contrast) {
-    for (let c = 0; c < C; c++) applyContrast(channelView(s, c), bgContrast(rng, 0.75, 1.25));
+    for (let c = 0; c < C; c++) applyContrast(channelView(s, c), bgContrast(rng, cfg.r.contrast[0], cfg.r.contrast[1]), cfg.r.contrastPreserveRange);
     log('contrast');
   }
   // 8: simulate low resolution (per channel p 0.5, zoom shared across axes; axis 0 kept when dummy-2D)
   if (rng.random() < cfg.p.lowres) {
     for (let c = 0; c < C; c++) {
-      if (rng.random() >= 0.5) continue;
-      const z = rng.uniform(0.5, 1);
+      if (rng.random() >= cfg.r.lowresPPerChannel) continue;
+      const z = rng.uniform(cfg.r.lowresZoom[0], cfg.r.lowresZoom[1]);
       applyLowRes(channelView(s, c), s.shape, s.shape.map((_, d) => (cfg.doDummy2d && d === 0 ? 1 : z)));
       log(`lowres(c${c},${z.toFixed(2)})`);
     }
   }
   // 9: inverted gamma; 10: gamma
   if (rng.random() < cfg.p.gammaInvert) {
-    for (let c = 0; c < C; c++) applyGamma(channelView(s, c), bgContrast(rng, 0.7, 1.5), true);
+    for (let c = 0; c < C; c++) applyGamma(channelView(s, c), bgContrast(rng, cfg.r.gamma[0], cfg.r.gamma[1]), true, cfg.r.gammaRetainStats);
     log('gamma_inverted');
   }
   if (rng.random() < cfg.p.gamma) {
-    for (let c = 0; c < C; c++) applyGamma(channelView(s, c), bgContrast(rng, 0.7, 1.5), false);
+    for (let c = 0; c < C; c++) applyGamma(channelView(s, c), bgContrast(rng, cfg.r.gamma[0], cfg.r.gamma[1]), false, cfg.r.gammaRetainStats);
     log('gamma');
   }
   // 11: mirroring
-  const flip = cfg.mirrorAxes.filter(() => rng.random() < 0.5);
+  const flip = cfg.mirrorAxes.filter(() => rng.random() < cfg.r.mirrorPPerAxis);
   if (flip.length) {
     applyMirror(s, flip);
     log(`mirror(${flip.join(',')})`);

@@ -10,6 +10,7 @@ import { planConfiguration, readPlan, type RuntimePlan } from '../plan.js';
 import { openPreprocessedStore } from '../preprocessing/store.js';
 import { architectureFromConfiguration } from '../networks/architecture.js';
 import { getFold } from './split.js';
+import { augmentSettingsFromPlan } from '../augmentation/pipeline.js';
 import { nnunetDefaults, runTraining, type TrainingConfig, type TrainingResult } from './trainer.js';
 
 export interface TrainFromPlanOptions {
@@ -64,7 +65,10 @@ export function trainingSettingsFromPlan(plan: RuntimePlan): ReturnType<typeof n
 export function trainingConfigFromPlan(plan: RuntimePlan, configuration: string, fold: number | 'all', overrides: Partial<TrainingConfig> = {}): TrainingConfig {
   const conf = planConfiguration(plan, configuration);
   const ds = plan.dataset;
-  const arch = architectureFromConfiguration(conf, ds.channels.length, ds.num_segmentation_heads, true);
+  const fixed = rec(plan.fixed);
+  const ds_on = rec(fixed.network).deep_supervision;
+  const arch = architectureFromConfiguration(conf, ds.channels.length, ds.num_segmentation_heads, ds_on === undefined ? true : Boolean(ds_on));
+  const loss = rec(fixed.loss);
   const regions = ds.has_regions
     ? ds.labels
         .filter((l) => l.name !== 'background' && l.name !== 'ignore')
@@ -84,6 +88,8 @@ export function trainingConfigFromPlan(plan: RuntimePlan, configuration: string,
     useMaskForNorm: [...conf.use_mask_for_norm],
     seed: 0,
     trainHash: plan.hashes.train,
+    augment: augmentSettingsFromPlan(fixed.augment),
+    diceSmooth: num(rec(ds.has_regions ? loss.dice_regions : loss.dice).smooth) ?? 1e-5,
     ...overrides,
   };
 }

@@ -14,7 +14,7 @@ import { Progress } from '../util/progress.js';
 import type { CaseSource } from '../preprocessing/types.js';
 import { deepSupervisionScales, type ArchitectureSpec } from '../networks/architecture.js';
 import { buildNetwork, type UNet, type WeightArray } from '../networks/unet.js';
-import { augmentTraining, augmentValidation, defaultAugmentationConfig, type AugmentationConfig, type AugmentedSample } from '../augmentation/pipeline.js';
+import { augmentTraining, augmentValidation, defaultAugmentationConfig, type AugmentationConfig, type AugmentedSample, type PlanAugmentSettings } from '../augmentation/pipeline.js';
 import { DataLoader } from './dataloader.js';
 import { dcAndBceLoss, dcAndCeLoss, deepSupervisionLoss, deepSupervisionWeights } from './loss.js';
 import { SgdNesterov, clipGradNorm, polyLr } from './optimizer.js';
@@ -47,6 +47,10 @@ export interface TrainingConfig {
   seed: number;
   /** plan's train hash: `--continue` refuses a checkpoint with another */
   trainHash: string;
+  /** the plan's augmentation settings (nnU-Net defaults when absent) */
+  augment?: PlanAugmentSettings;
+  /** soft Dice smoothing (1e-5) */
+  diceSmooth?: number;
 }
 
 export function nnunetDefaults(): Pick<
@@ -158,8 +162,9 @@ export class Trainer {
       regions: cfg.regions,
       ignoreLabel: cfg.ignoreLabel,
       dsScales: arch.deepSupervision ? deepSupervisionScales(arch) : null,
+      settings: cfg.augment,
     });
-    const lossOpts = { batchDice: cfg.batchDice, smooth: 1e-5, ignoreLabel: cfg.ignoreLabel };
+    const lossOpts = { batchDice: cfg.batchDice, smooth: cfg.diceSmooth ?? 1e-5, ignoreLabel: cfg.ignoreLabel };
     this.lossFn = cfg.regions ? (o, t) => dcAndBceLoss(o, t, lossOpts) : (o, t) => dcAndCeLoss(o, t, lossOpts);
   }
 
