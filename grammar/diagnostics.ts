@@ -102,6 +102,8 @@ const SYNTAX = {
     title: 'too many errors',
     template: 'too many errors in this file; stopped after {count}',
     explanation: 'Further diagnostics of the file are suppressed; fix the first ones and check again.',
+    example: 'let x = 1 ' + '$ '.repeat(101),
+    exampleIn: 'rules',
   },
   NNU1009: {
     severity: 'error',
@@ -148,6 +150,8 @@ const SYNTAX = {
     title: 'extends cycle',
     template: 'recipes extend each other in a cycle: {cycle}',
     explanation: 'A recipe cannot (directly or indirectly) extend itself.',
+    example: 'recipe "a"\nextends "example.nnu"',
+    exampleIn: 'file',
   },
   NNU1015: {
     severity: 'error',
@@ -303,6 +307,8 @@ const CHECK = {
     title: 'missing setting',
     template: 'missing setting `{key}` (nnU-Net: {nnunet})',
     explanation: 'Every required setting of `fixed` and `empirical` must be stated by the recipe or a recipe it extends, so a recipe shows every constant it uses.',
+    example: 'recipe "r"\nfixed {\n  training { epochs = 1000 }\n}',
+    exampleIn: 'file',
   },
   NNU2018: {
     severity: 'error',
@@ -431,12 +437,6 @@ const CHECK = {
     explanation: 'Sections appear in the order fixed, rules, empirical.',
     example: 'recipe "r"\nrules { }\nfixed { }',
     exampleIn: 'file',
-  },
-  NNU2038: {
-    severity: 'error',
-    title: 'not a configuration',
-    template: '`{name}` is not a configuration',
-    explanation: 'Cascades and `cross_validate` name configurations defined in `rules`.',
   },
 } as const satisfies Record<string, DiagnosticDef>;
 
