@@ -47,24 +47,24 @@ export function getPoolAndConvProps(
   });
   const curSp = [...spacing];
   const curSz = [...patchSize];
-  const pools: number[][] = [Array(dim).fill(1)];
+  const pools: number[][] = [new Array<number>(dim).fill(1)];
   const convs: number[][] = [];
-  const npool = Array(dim).fill(0) as number[];
-  const k = Array(dim).fill(1) as number[];
+  const npool = new Array<number>(dim).fill(0);
+  const k = new Array<number>(dim).fill(1);
+  const valid: number[] = [];
   for (;;) {
-    let valid = [...Array(dim).keys()].filter((i) => curSz[i] >= 2 * minFeatureMapSize);
-    if (valid.length < 1) break;
-    const mn = Math.min(...valid.map((i) => curSp[i]));
-    valid = valid.filter((i) => curSp[i] / mn < 2);
-    valid = valid.filter((i) => npool[i] < maxNumPool);
+    // axes that can still be pooled (min feature map), then those within factor 2 of the finest of them
+    valid.length = 0;
+    let mn = Infinity;
+    for (let i = 0; i < dim; i++) if (curSz[i] >= 2 * minFeatureMapSize && curSp[i] < mn) mn = curSp[i];
+    if (mn === Infinity) break;
+    for (let i = 0; i < dim; i++) if (curSz[i] >= 2 * minFeatureMapSize && curSp[i] / mn < 2 && npool[i] < maxNumPool) valid.push(i);
     if (valid.length === 1 && !(curSz[valid[0]] >= 3 * minFeatureMapSize)) break;
     if (valid.length < 1) break;
-    const minAll = Math.min(...curSp);
-    for (let d = 0; d < dim; d++) {
-      if (k[d] === 3) continue;
-      if (curSp[d] / minAll < 2) k[d] = 3;
-    }
-    const pool = Array(dim).fill(1) as number[];
+    let minAll = Infinity;
+    for (let d = 0; d < dim; d++) if (curSp[d] < minAll) minAll = curSp[d];
+    for (let d = 0; d < dim; d++) if (k[d] !== 3 && curSp[d] / minAll < 2) k[d] = 3;
+    const pool = new Array<number>(dim).fill(1);
     for (const v of valid) {
       pool[v] = 2;
       npool[v] += 1;

@@ -501,7 +501,6 @@ export class RuleEvaluator {
         fields,
       });
     }
-    for (const name of this.topLets.keys()) attempt(() => this.topLet(name));
     const provenance: Record<string, EvalProvenance> = {};
     for (const k of [...this.prov.keys()].sort()) provenance[k] = this.prov.get(k)!;
     return { planKeys, configurations, provenance, diagnostics: this.diags };
