@@ -81,9 +81,15 @@ export function identifier(s: string): string {
   return s;
 }
 
-/** A property key: bare when safe, else a string literal (`{ "3d_fullres": ... }`). */
+/**
+ * A property key: bare when it is a plain identifier name (reserved words are valid property names), else a
+ * string literal (`{ "3d_fullres": ... }`). `__proto__` is written as a computed key, because a literal
+ * `__proto__: x` (quoted or not) would set the object's prototype instead of defining a property.
+ */
 export function tsKey(k: string): string {
-  return isSafeIdentifier(k) ? k : tsString(k);
+  if (typeof k !== 'string') throw new EmitError(`expected a string key, found ${typeof k}`);
+  if (k === '__proto__') return '["__proto__"]';
+  return IDENT.test(k) && k.length <= 200 ? k : tsString(k);
 }
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
