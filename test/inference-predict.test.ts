@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, copyFileSync, existsSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +163,9 @@ test('predictFolder: {CASE}_{CCCC} discovery, resumable (existing outputs skippe
     const out = join(dir, 'out');
     const first = await predictFolder(p, input, out, { fileEnding: '.nii.gz', quiet: true });
     assert.deepEqual(first.predicted, ['hippocampus_003', 'hippocampus_004']);
+    const dj = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    assert.deepEqual(dj.labels, { background: 0, Anterior: 1, Posterior: 2 });
+    assert.equal(dj.file_ending, '.nii.gz');
     const mtime = statSync(join(out, 'hippocampus_003.nii.gz')).mtimeMs;
     const second = await predictFolder(p, input, out, { fileEnding: '.nii.gz', quiet: true });
     assert.deepEqual(second.skipped, ['hippocampus_003', 'hippocampus_004']);

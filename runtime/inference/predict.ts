@@ -20,6 +20,8 @@ import type { RuntimePlan } from '../plan.js';
 import { planConfiguration } from '../plan.js';
 import { preprocessArrays, preprocessFiles, settingsFromPlan, type CaseInput, type PreprocessSettings } from '../preprocessing/pipeline.js';
 import { Progress } from '../util/progress.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { pyJsonDumps } from '../../common/pyjson.js';
 import { labelSpecFromPlanDataset, type LabelSpec } from '../evaluation/labels.js';
 import { cascadeInput } from './cascade.js';
 import { convertLogitsToSegmentationWithCorrectShape, exportPrediction, type ExportContext, type ExportedCase } from './export.js';
@@ -37,6 +39,8 @@ export interface InferenceSettings {
   readonly imageChannels: number;
   /** Name of the previous stage (cascade), or null. */
   readonly previousStage: string | null;
+  /** dataset.json content written beside the predictions (as nnU-Net does; `nnuc ensemble` reads it). */
+  readonly datasetJson: Record<string, unknown>;
 }
 
 /**
@@ -46,7 +50,7 @@ export interface InferenceSettings {
 export function inferenceSettingsFromPlan(
   plan: RuntimePlan,
   configuration: string,
-  opts: { tileStepSize?: number; mirror?: boolean; tilesPerBatch?: number } = {},
+  opts: { tileStepSize?: number; mirror?: boolean; mirrorAxes?: readonly number[]; tilesPerBatch?: number } = {},
 ): InferenceSettings {
   const conf = planConfiguration(plan, configuration);
   const labels = labelSpecFromPlanDataset(plan.dataset);
@@ -59,7 +63,8 @@ export function inferenceSettingsFromPlan(
       numOutputChannels: plan.dataset.num_segmentation_heads,
       tileStepSize: opts.tileStepSize ?? 0.5,
       useGaussian: true,
-      mirrorAxes: opts.mirror === false ? null : patch.map((_, i) => i),
+      // nnU-Net takes inference_allowed_mirroring_axes from the checkpoint; default all patch axes
+      mirrorAxes: opts.mirror === false ? null : opts.mirrorAxes ? [...opts.mirrorAxes] : patch.map((_, i) => i),
       tilesPerBatch: opts.tilesPerBatch ?? 1,
       gaussian: computeGaussian(patch),
     },
@@ -72,6 +77,14 @@ export function inferenceSettingsFromPlan(
     labels,
     imageChannels: plan.dataset.channels.length,
     previousStage: conf.previous_stage,
+    datasetJson: {
+      channel_names: Object.fromEntries(plan.dataset.channels.map((c, i) => [String(i), c])),
+      labels: Object.fromEntries(plan.dataset.labels.map((l) => [l.name, typeof l.value === 'number' ? l.value : [...l.value]])),
+      ...(plan.dataset.regions_class_order ? { regions_class_order: [...plan.dataset.regions_class_order] } : {}),
+      numTraining: plan.dataset.num_training,
+      file_ending: plan.dataset.file_ending,
+      name: plan.dataset.name,
+    },
   };
 }
 
@@ -158,7 +171,8 @@ export interface FolderPredictionReport {
 
 /**
  * Predicts every case of `inputDir` into `outputDir` (`{CASE}{fileEnding}`), skipping cases whose output exists
- * (resumable; writes are atomic so a killed run leaves no half file) unless `overwrite`.
+ * (resumable; writes are atomic so a killed run leaves no half file) unless `overwrite`. Writes the dataset's
+ * dataset.json beside the predictions (labels and file ending for `nnuc ensemble` / `nnuc evaluate`).
  */
 export async function predictFolder(
   predictor: Predictor,
@@ -170,6 +184,7 @@ export async function predictFolder(
   if (cases.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
   const predicted: string[] = [];
   const skipped: string[] = [];
+  writeFileAtomic(join(outputDir, 'dataset.json'), pyJsonDumps(predictor.settings.datasetJson, { indent: 4 }) + '\n');
   const progress = new Progress({ label: 'predict', total: cases.length, unit: 'cases', quiet: opts.quiet });
   for (const c of cases) {
     const outBase = join(outputDir, c.id);
