@@ -3,6 +3,7 @@
  * CT-like volume, each with a ratio against a baseline measured in the same run.
  *
  *   node --import tsx bench/preprocess.ts [--dataset DIR] [--cases 40] [--workers N] [--ct 160,384,384] [--skip-ct]
+ *        [--skip-hippocampus]
  *
  * 1. Hippocampus (3d_fullres, 1 mm, z-score): the pipeline in the main thread (baseline) vs N worker threads.
  *    MB/s counts the input voxels as float32 (what the pipeline processes).
@@ -273,7 +274,7 @@ async function ct(tmp: string): Promise<void> {
 const tmp = mkdtempSync(join(tmpdir(), 'nnuc-bench-pp-'));
 try {
   console.log(`nnuc preprocessing benchmark (node ${process.version}, ${availableParallelism()} CPUs, ${WORKERS} workers)`);
-  await hippocampus(tmp);
+  if (!flag('skip-hippocampus')) await hippocampus(tmp);
   if (!flag('skip-ct')) await ct(tmp);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

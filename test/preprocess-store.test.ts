@@ -173,6 +173,15 @@ test('nnuc preprocess: store contents, patches, resume and invalidation', async 
     utimesSync(f, new Date(), new Date(Date.now() + 5000));
     assert.deepEqual((await run(['3d_fullres'])).map(summary), ['3d_fullres: 1 written, 2 up to date, 0 removed, 0 failed']);
 
+    // --cases: a subset is processed, the other cases stay in the store and its index
+    const [sub] = await runPreprocess({ buildDir: build, datasetDir: ds, plan: readPlan(build), configurations: ['3d_fullres'], workers: 0, quiet: true, caseIds: ['hippocampus_001'] });
+    assert.equal(summary(sub), '3d_fullres: 0 written, 1 up to date, 0 removed, 0 failed');
+    assert.deepEqual([...openPreprocessedStore(sub.dir).caseIds], CASES);
+    await assert.rejects(
+      runPreprocess({ buildDir: build, datasetDir: ds, plan: readPlan(build), configurations: ['3d_fullres'], workers: 0, quiet: true, caseIds: ['nope'] }),
+      /NNU5022|not in the dataset: nope/,
+    );
+
     // a changed 2d spacing invalidates 2d only
     writePlan(build, ds, [0.9, 1.25]);
     assert.deepEqual((await run(['2d', '3d_fullres'])).map(summary), ['2d: 3 written, 0 up to date, 0 removed, 0 failed', '3d_fullres: 0 written, 3 up to date, 0 removed, 0 failed']);

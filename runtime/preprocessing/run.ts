@@ -76,10 +76,13 @@ function removeStale(dir: string, keep: ReadonlySet<string>): number {
 
 export async function runPreprocess(opts: PreprocessOptions): Promise<ConfigurationReport[]> {
   const ds = loadDatasetJson(opts.datasetDir);
-  let cases: CaseFiles[] = discoverCases(opts.datasetDir, ds);
+  const allCases: CaseFiles[] = discoverCases(opts.datasetDir, ds);
+  let cases = allCases;
   if (opts.caseIds) {
     const want = new Set(opts.caseIds);
-    cases = cases.filter((c) => want.has(c.id));
+    cases = allCases.filter((c) => want.has(c.id));
+    const missing = opts.caseIds.filter((id) => !allCases.some((c) => c.id === id));
+    if (missing.length) throw new NnucError('NNU5022', `case(s) not in the dataset: ${missing.join(', ')}`, { file: opts.datasetDir });
   }
   if (cases.length === 0) throw new NnucError('NNU4041', 'no training cases found', { file: opts.datasetDir });
   const channels = opts.plan.dataset.channels.length;
@@ -100,7 +103,7 @@ export async function runPreprocess(opts: PreprocessOptions): Promise<Configurat
       const t0 = Date.now();
       const stamps = new Map(cases.map((c) => [c.id, stampFiles(c.label ? [...c.images, c.label] : c.images)]));
       const pending = cases.filter((c) => !isCaseUpToDate(dir, c.id, key, stamps.get(c.id)!));
-      const removed = removeStale(dir, new Set(cases.map((c) => c.id)));
+      const removed = removeStale(dir, new Set(allCases.map((c) => c.id)));
       if (pending.length > 0 || removed > 0) rmSync(join(dir, 'store.json'), { force: true });
       const progress = new Progress({ label: `preprocess ${configuration}`, total: pending.length, unit: 'cases', quiet: opts.quiet || pending.length === 0 });
       const failed: CaseFailure[] = [];
@@ -125,6 +128,11 @@ export async function runPreprocess(opts: PreprocessOptions): Promise<Configurat
       };
       await Promise.all(Array.from({ length: Math.max(1, Math.min(pool.size, pending.length)) }, lane));
       if (failed.length === 0) {
+        // the index lists the dataset's cases that are up to date (all of them, unless --cases chose a subset)
+        const selected = new Set(cases.map((c) => c.id));
+        const indexed = allCases.filter(
+          (c) => selected.has(c.id) || isCaseUpToDate(dir, c.id, key, stampFiles(c.label ? [...c.images, c.label] : c.images)),
+        );
         writeStoreIndex(dir, {
           format: STORE_FORMAT,
           configuration,
@@ -132,7 +140,7 @@ export async function runPreprocess(opts: PreprocessOptions): Promise<Configurat
           key,
           plan_preprocess_hash: opts.plan.hashes.preprocess,
           settings,
-          case_ids: cases.map((c) => c.id),
+          case_ids: indexed.map((c) => c.id),
         });
       }
       reports.push({
