@@ -316,7 +316,7 @@ class Formatter {
       case 'Index':
         return `${this.wrap(e.object, 10, false)}[${this.flat(e.index)}]`;
       case 'Unary':
-        return e.op === 'not' ? `not ${this.wrap(e.operand, 4, false)}` : `-${this.wrap(e.operand, 9, false)}`;
+        return e.op === 'not' ? `not ${this.wrap(e.operand, e.operand.kind === 'Binary' ? 11 : 4, false)}` : `-${this.wrap(e.operand, 9, false)}`;
       case 'Binary': {
         const p = PREC[e.op];
         const cmp = p === 5;

@@ -103,7 +103,7 @@ test('a messy recipe gets the canonical layout', () => {
     '  } else {',
     '    plans_name = "y\\tz"',
     '  }',
-    '  configuration 3d_lowres inherits 3d_fullres when not a == 1 {',
+    '  configuration 3d_lowres inherits 3d_fullres when not (a == 1) {',
     '    spacing = [',
     '      1 mm,',
     '      2 mm,',
