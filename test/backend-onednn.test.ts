@@ -176,6 +176,8 @@ test('fast broadcasting Add/Sub/Mul/Div/SquaredDifference, Sum/Mean and SplitV e
   await compare(inputs, (x) => [tf.slice(x, [0, 1, 1, 0, 2], [2, 2, 3, 4, 3]), tf.slice(x, [1], [1])], 'slice');
   await compare(inputs, (x) => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.pad(a, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]]))))(x), 'pad gradient');
   await compare(inputs, (x) => tf.split(x, [1, 2, 1], 2), 'split middle axis');
+  await compare([[randn([2, 3, 4]), [2, 3, 4]], [randn([2, 1, 4]), [2, 1, 4]], [randn([2, 2, 4]), [2, 2, 4]]],
+    (a, b, c) => [tf.concat([a, b, c], 1), tf.concat([a, a], 2), tf.concat([a, b.reshape([2, 4, 1]).transpose([0, 2, 1]).reshape([2, 1, 4])], 1), tf.concat([a, a], 0)], 'concat');
   await compare([[randn([2, 3, 4]), [2, 3, 4]], [randn([2, 3, 5]), [2, 3, 5]]],
     (a, b) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.concat([x, y], 2))))([a, b]), 'concat gradient');
 });

@@ -2,7 +2,7 @@
  * Fast JavaScript replacements, for CPU-memory backends derived from tfjs's 'cpu' backend, of the kernels
  * the stock CPU backend makes pathologically slow: broadcasting Add/Sub/Mul/Div/SquaredDifference
  * (stock: an index-to-location conversion with array allocations per element), Sum/Mean over a contiguous
- * block of axes (stock: a transpose first), SplitV (the gradient of concat), PadV2 and Slice (its gradient). Anything outside the fast
+ * block of axes (stock: a transpose first), Concat, SplitV (its gradient), PadV2 and Slice (its gradient). Anything outside the fast
  * paths (other dtypes, non-contiguous reduction axes) is delegated to the stock CPU kernel.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -154,6 +154,27 @@ export function registerFastKernels(backendName: string): void {
     });
   }
 
+  {
+    const fallback = stock('Concat');
+    reg('Concat', (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const list = Object.values(args.inputs) as tf.TensorInfo[];
+      const vals = list.map((t) => f32(backend, t));
+      if (list.length === 0 || vals.some((v) => !v)) return fallback(args);
+      const ax = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, list[0].shape)[0];
+      const shape = list[0].shape.slice();
+      shape[ax] = list.reduce((p, t) => p + t.shape[ax], 0);
+      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      let off = 0;
+      list.forEach((t, i) => {
+        const start = shape.map(() => 0);
+        start[ax] = off;
+        copyBox(vals[i] as Float32Array, t.shape, t.shape.map(() => 0), out, shape, start, t.shape);
+        off += t.shape[ax];
+      });
+      return backend.makeTensorInfo(shape, 'float32', out);
+    });
+  }
   {
     const fallback = stock('PadV2');
     reg('PadV2', (args) => {
