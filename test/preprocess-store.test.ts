@@ -108,6 +108,9 @@ test('nnuc preprocess: store contents, patches, resume and invalidation', async 
     assert.match(first.out, /2d: 3 written, 0 up to date/);
 
     const plan = readPlan(build);
+    for (const id of CASES) {
+      assert.deepEqual(readFileSync(join(build, 'preprocessed', 'gt_segmentations', `${id}.nii.gz`)), readFileSync(join(ds, 'labelsTr', `${id}.nii.gz`)));
+    }
     const store3d = openPreprocessedStore(storeDirFor(build, plan, '3d_fullres'));
     assert.deepEqual([...store3d.caseIds], CASES);
     const c = await store3d.load('hippocampus_001');

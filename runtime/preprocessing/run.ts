@@ -9,14 +9,16 @@
  *
  * Public API:
  *   storeDirFor(buildDir, plan, configuration): string
- *   runPreprocess(options): Promise<ConfigurationReport[]>
+ *   runPreprocess(options): Promise<ConfigurationReport[]>    also fills preprocessed/gt_segmentations/
+ *   copyGtSegmentations(dir, cases, fileEnding): number
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NnucError, isNnucError } from '../errors.js';
 import { discoverCases, type CaseFiles } from '../dataset/cases.js';
 import { loadDatasetJson } from '../dataset/schema.js';
 import { planConfiguration, type RuntimePlan } from '../plan.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { WorkerPool } from '../util/workers.js';
 import { settingsFromPlan } from './pipeline.js';
@@ -160,7 +162,30 @@ export async function runPreprocess(opts: PreprocessOptions): Promise<Configurat
   } finally {
     await pool.close();
   }
+  copyGtSegmentations(join(opts.buildDir, 'preprocessed', 'gt_segmentations'), allCases, ds.file_ending);
   return reports;
+}
+
+/**
+ * As nnU-Net, copies every label file to preprocessed/gt_segmentations/<case><file_ending> (the references for
+ * validation when the raw data are not at hand). Files already there with the same size and content are kept.
+ */
+export function copyGtSegmentations(dir: string, cases: readonly CaseFiles[], fileEnding: string): number {
+  mkdirSync(dir, { recursive: true });
+  let copied = 0;
+  for (const c of cases) {
+    if (!c.label) continue;
+    const target = join(dir, c.id + fileEnding);
+    const bytes = readFileSync(c.label);
+    try {
+      if (statSync(target).size === bytes.length && readFileSync(target).equals(bytes)) continue;
+    } catch {
+      /* missing: copy */
+    }
+    writeFileAtomic(target, bytes);
+    copied++;
+  }
+  return copied;
 }
 
 /** Throws NNU5001 naming the first failed case (file and original error) when any case failed. */
