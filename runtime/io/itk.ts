@@ -120,6 +120,7 @@ function callPipeline(m: EmscriptenPipeline, args: string[]): void {
   let rc: number;
   // itk-wasm's pre-js echoes ITK's stdout/stderr to the console; the text is captured and reported instead.
   const { log, error } = console;
+  const exitCode = process.exitCode; // emscripten's exit() sets process.exitCode: keep the caller's
   console.log = () => {};
   console.error = () => {};
   try {
@@ -138,6 +139,7 @@ function callPipeline(m: EmscriptenPipeline, args: string[]): void {
   } finally {
     console.log = log;
     console.error = error;
+    process.exitCode = exitCode;
     m.stackRestore(sp);
   }
   if (rc !== 0) throw new Error(m.getModuleStderr().trim() || `the ITK pipeline exited with status ${rc}`);
