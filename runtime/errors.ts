@@ -102,6 +102,7 @@ export const RUNTIME_ERRORS = {
   NNU9102: { title: 'not supported by the generated entry', hint: 'train the previous cascade stage and its predictions first (see docs/codegen.md)' },
   NNU9103: { title: 'bad argument to a generated entry', hint: 'train.ts: --fold N|all --continue --epochs N --iterations N --backend B; predict.ts: -i IN -o OUT --folds 0,1 --no-mirror --step S' },
   NNU9104: { title: 'checkpoint trained with another plan', hint: 'retrain the fold with the current plan, or recompile the plan the fold was trained with' },
+  NNU9105: { title: 'generated module could not be loaded', hint: 'run a train.ts or predict.ts that nnuc compile wrote (its folder has package.json with type module); recompile if it was edited' },
 } as const satisfies Record<string, RuntimeErrorDef>;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS | `NNU${4 | 5 | 6 | 7 | 8 | 9}${number}`;

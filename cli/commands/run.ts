@@ -18,6 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emitModules } from '../../compiler/emit/emit.js';
 import type { PlanIR } from '../../compiler/plan/types.js';
+import { NnucError, isNnucError } from '../../runtime/errors.js';
 import { UsageError } from '../main.js';
 import { VERSION } from '../version.js';
 
@@ -47,7 +48,13 @@ export async function runGenerated(file: string, argv: readonly string[]): Promi
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`no such file: ${file}`);
   if (!/\.(ts|mts|js|mjs)$/.test(path)) throw new UsageError(`nnuc run takes a generated .ts module (BUILD_DIR/<configuration>/train.ts or predict.ts), not ${file}`);
   registerRuntimeResolution();
-  const mod = (await import(pathToFileURL(path).href)) as { main?: unknown };
+  let mod: { main?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { main?: unknown };
+  } catch (e) {
+    if (isNnucError(e)) throw e;
+    throw new NnucError('NNU9105', `cannot load the module: ${(e as Error)?.message ?? String(e)}`, { file: path, cause: e });
+  }
   if (typeof mod.main !== 'function') throw new UsageError(`${file} exports no main(argv): run train.ts or predict.ts of a configuration`);
   await (mod.main as (a: readonly string[]) => Promise<void>)(argv);
 }
