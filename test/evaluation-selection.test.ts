@@ -9,6 +9,7 @@ import { writeNpz } from '../runtime/inference/npz.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
 import { labelSpecFromLabels } from '../runtime/evaluation/labels.js';
 import { readImage } from '../runtime/io/image.js';
+import { main } from '../cli/main.js';
 
 const itk = { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
 const shape = [1, 2, 4];
@@ -114,6 +115,60 @@ test('ensembleFolders: float32 probability average, same cases required', async 
       ensembleFolders([join(root, 'm1'), join(root, 'm2')], join(root, 'out2'), { spec: labelSpecFromLabels([1]), fileEnding: '.nii.gz', quiet: true }),
       (e: Error & { code?: string }) => e.code === 'NNU7020',
     );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('nnuc find-best BUILD_DIR (in process): reads plan.json and results/<configuration>/fold_<k>/validation', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nnuc-fb-'));
+  try {
+    const gt = join(root, 'data', 'labelsTr');
+    mkdirSync(gt, { recursive: true });
+    await writeSegmentation(join(gt, 'a.nii.gz'), Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 0]), shape, itk);
+    await writeSegmentation(join(gt, 'b.nii.gz'), Uint8Array.from([0, 0, 1, 1, 0, 0, 0, 0]), shape, itk);
+    const build = join(root, 'build');
+    const res = (c: string, f: number) => join(build, 'results', c, `fold_${f}`, 'validation');
+    // 3d_fullres perfect, 2d with a false positive; no probabilities → --no-ensembling
+    await writeCase(res('3d_fullres', 0), 'a', [0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]);
+    await writeCase(res('3d_fullres', 1), 'b', [0.1, 0.1, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1]);
+    await writeCase(res('2d', 0), 'a', [0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.6]);
+    await writeCase(res('2d', 1), 'b', [0.1, 0.1, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1]);
+    const conf = (dim: 2 | 3) => ({
+      dim, data_identifier: `d${dim}`, preprocessor_name: 'DefaultPreprocessor', batch_size: 2,
+      patch_size: dim === 3 ? [1, 2, 4] : [2, 4], median_image_size_in_voxels: dim === 3 ? [1, 2, 4] : [2, 4],
+      spacing: dim === 3 ? [1, 1, 1] : [1, 1], normalization_schemes: ['ZScoreNormalization'], use_mask_for_norm: [false],
+      resampling_data: { is_seg: false, order: 3, order_z: 0, force_separate_z: null },
+      resampling_seg: { is_seg: true, order: 1, order_z: 0, force_separate_z: null },
+      resampling_probabilities: { is_seg: false, order: 1, order_z: 0, force_separate_z: null },
+      batch_dice: false, inherits_from: null, previous_stage: null, next_stage: null,
+    });
+    mkdirSync(build, { recursive: true });
+    writeFileSync(join(build, 'plan.json'), JSON.stringify({
+      format: 'nnuc-plan/1',
+      dataset: { name: 'Dataset999_T', channels: ['MRI'], labels: [{ name: 'background', value: 0 }, { name: 'fg', value: 1 }], has_regions: false,
+        regions_class_order: null, ignore_label: null, num_segmentation_heads: 2, num_training: 2, file_ending: '.nii.gz', image_reader_writer: 'SimpleITKIO', path: '../data' },
+      transpose_forward: [0, 1, 2], transpose_backward: [0, 1, 2],
+      foreground_intensity_properties_per_channel: { '0': { max: 1, mean: 0.5, median: 0.5, min: 0, percentile_00_5: 0, percentile_99_5: 1, std: 0.1 } },
+      configuration_order: ['2d', '3d_fullres'], configurations: { '2d': conf(2), '3d_fullres': conf(3) },
+      hashes: { preprocess: 'p'.repeat(64), train: 't'.repeat(64), infer: 'i'.repeat(64) },
+    }));
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    // capture the command's text output; the test runner's own (binary) messages pass through
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+      typeof chunk === 'string' ? ((out += chunk), true) : (write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(['node', 'nnuc', 'find-best', build, '--folds', '0', '1', '--no-ensembling', '-q']);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(code, 0, out);
+    assert.match(out, /^2d: 0\.90000\n3d_fullres: 1\.00000\nbest: 3d_fullres \(Dice 1\.00000/);
+    const info = JSON.parse(readFileSync(join(build, 'results', 'inference_information.json'), 'utf8'));
+    assert.deepEqual(info.best_model_or_ensemble.selected_model_or_models, [{ configuration: '3d_fullres', id: '3d_fullres' }]);
+    assert.equal(info.ensembling_allowed, false);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
