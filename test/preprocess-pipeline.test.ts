@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preprocessArrays, transposeSpatial, type PreprocessSettings } from '../runtime/preprocessing/pipeline.js';
+import { preprocessArrays, samplingClassesFromPlan, transposeSpatial, type PreprocessSettings } from '../runtime/preprocessing/pipeline.js';
+import { classKey } from '../runtime/preprocessing/foreground.js';
 import { DATA_RESAMPLING, SEG_RESAMPLING } from '../runtime/preprocessing/resampling.js';
 
 const fx = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'resampling', 'pipeline.json'), 'utf8'));
@@ -89,4 +90,18 @@ test('a case without labels gets the generated nonzero seg (0 inside, -1 outside
   assert.equal(r.seg[0], -1);
   assert.equal(r.seg.filter((v) => v === -1).length, 1);
   assert.deepEqual(r.properties.classLocations, {});
+});
+
+test('sampled classes follow nnU-Net: labels; regions as tuples; with an ignore label also (-1, ...all labels)', () => {
+  const plan = (labels: Array<{ name: string; value: number | number[] }>, hasRegions: boolean, ignore: number | null) =>
+    ({ dataset: { labels, has_regions: hasRegions, ignore_label: ignore } }) as unknown as Parameters<typeof samplingClassesFromPlan>[0];
+  const bg = { name: 'background', value: 0 };
+  assert.deepEqual(samplingClassesFromPlan(plan([bg, { name: 'a', value: 1 }, { name: 'b', value: 2 }], false, null)), [1, 2]);
+  assert.deepEqual(
+    samplingClassesFromPlan(plan([bg, { name: 'a', value: 1 }, { name: 'b', value: 2 }, { name: 'ignore', value: 3 }], false, 3)),
+    [1, 2, [-1, 0, 1, 2]],
+  );
+  const regions = samplingClassesFromPlan(plan([bg, { name: 'whole', value: [1, 2, 3] }, { name: 'core', value: [2, 3] }, { name: 'enh', value: [3] }], true, null));
+  assert.deepEqual(regions, [[1, 2, 3], [2, 3], 3]);
+  assert.deepEqual(regions.map(classKey), ['(1, 2, 3)', '(2, 3)', '3']);
 });
