@@ -25,7 +25,7 @@ export const RULE_DIAGNOSTICS = {
   NNU3003: {
     severity: 'error',
     title: 'index out of range',
-    template: 'index {index} is out of range for a list of {length} elements',
+    template: '{message}',
     explanation: 'An index `a[i]` lies outside the list (negative indices count from the end).',
   },
   NNU3004: {

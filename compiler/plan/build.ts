@@ -14,6 +14,9 @@ import type { EvaluationResult, EvaluatedConfiguration } from '../rules/evaluate
 import type { Value } from '../types.js';
 import { datasetInfo, type DatasetJson } from './dataset.js';
 import { planHashes } from './hash.js';
+
+/** display name of the virtual recipe holding `--set` overrides (compiler/plan/compile.ts) */
+const SET_FILE = '--set';
 import { PLAN_FORMAT, type ConfigurationPlanIR, type IntensityProperties, type NetworkPlanIR, type PlanIR, type Provenance, type SourceSpan } from './types.js';
 
 export interface BuildContext {
@@ -89,6 +92,7 @@ function network(fields: Rec, fixedNet: Rec): NetworkPlanIR {
 
 function sourceSpan(span: Span | null, base: string): SourceSpan | null {
   if (!span) return null;
+  if (span.file === SET_FILE) return { file: SET_FILE, line: span.startLine, col: span.startCol, endLine: span.endLine, endCol: span.endCol };
   const file = relative(base, span.file).split('\\').join('/') || span.file;
   return { file, line: span.startLine, col: span.startCol, endLine: span.endLine, endCol: span.endCol };
 }

@@ -38,7 +38,8 @@ function walk(a: unknown, b: unknown, path: string[], out: PlanChange[]): void {
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
   const p = path.join('.');
-  const stage = stageOf(path);
+  // a configuration that disappears needs nothing re-run; one that appears must be preprocessed
+  const stage = b === undefined && path.length === 2 && path[0] === 'configurations' ? 'none' : stageOf(path);
   if (a === undefined) out.push({ path: p, stage, kind: 'added', after: b });
   else if (b === undefined) out.push({ path: p, stage, kind: 'removed', before: a });
   else out.push({ path: p, stage, kind: 'changed', before: a, after: b });

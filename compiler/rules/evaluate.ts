@@ -316,7 +316,7 @@ export class RuleEvaluator {
         if (!Array.isArray(o)) this.fail('NNU3010', e.object.span, { message: `only lists can be indexed, got ${fmt(o)}` });
         if (typeof i !== 'number' || !Number.isInteger(i)) this.fail('NNU3010', e.index.span, { message: `an index must be an integer, got ${fmt(i)}` });
         const j = i < 0 ? o.length + i : i;
-        if (j < 0 || j >= o.length) this.fail('NNU3003', e.span, { index: i, length: o.length });
+        if (j < 0 || j >= o.length) this.fail('NNU3003', e.span, { message: `index ${i} is out of range for a list of ${o.length} elements` });
         return o[j];
       }
       case 'Call':
