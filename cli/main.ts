@@ -23,6 +23,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/apply-postprocessing.js'),
   () => import('./commands/ensemble.js'),
   () => import('./commands/find-best.js'),
+  () => import('./commands/report.js'),
   () => import('./commands/compile.js'),
   () => import('./commands/explain.js'),
   () => import('./commands/diff.js'),

@@ -8,7 +8,7 @@ import { averageProbabilities, ensembleFolders } from '../runtime/selection/ense
 import { writeNpz } from '../runtime/inference/npz.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
 import { labelSpecFromLabels } from '../runtime/evaluation/labels.js';
-import { readImage } from '../runtime/io/image.js';
+import { readImage, writeImage } from '../runtime/io/image.js';
 import { main } from '../cli/main.js';
 
 const itk = { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
@@ -169,6 +169,28 @@ test('nnuc find-best BUILD_DIR (in process): reads plan.json and results/<config
     const info = JSON.parse(readFileSync(join(build, 'results', 'inference_information.json'), 'utf8'));
     assert.deepEqual(info.best_model_or_ensemble.selected_model_or_models, [{ configuration: '3d_fullres', id: '3d_fullres' }]);
     assert.equal(info.ensembling_allowed, false);
+
+    // nnuc report on the same build: merged CV rows (no per-fold summaries here), selection, curves, overlays
+    mkdirSync(join(root, 'data', 'imagesTr'));
+    for (const c of ['a', 'b']) {
+      await writeImage(join(root, 'data', 'imagesTr', `${c}_0000.nii.gz`), { shape: [1, 2, 4], data: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), itk });
+    }
+    writeFileSync(join(build, 'results', '3d_fullres', 'fold_0', 'progress.svg'), '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><text>curve-3d-fold0</text></svg>');
+    let rout = '';
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+      typeof chunk === 'string' ? ((rout += chunk), true) : (write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    try {
+      code = await main(['node', 'nnuc', 'report', build]);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(code, 0, rout);
+    assert.match(rout, /report: 2 CV rows, 1 curves, 2 overlays -> .*report\.html/);
+    const html = readFileSync(join(build, 'report.html'), 'utf8');
+    assert.match(html, /<td>3d_fullres<\/td><td>all<\/td><td class="num">1\.0000<\/td>/);
+    assert.match(html, /<th>best model or ensemble<\/th><td>3d_fullres<\/td>/);
+    assert.match(html, /<svg xmlns="http:\/\/www.w3.org\/2000\/svg"><text>curve-3d-fold0<\/text><\/svg>/);
+    assert.equal(html.match(/data:image\/png;base64,/g)?.length, 2);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
