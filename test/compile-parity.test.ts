@@ -75,6 +75,15 @@ for (const recipe of Object.keys(PRESET) as RecipeName[]) {
   });
 }
 
+test('Hippocampus (MSD Task04, 260 cases): the documented 2d batch size 366 and 3d_fullres batch 9 (5 % cap)', () => {
+  const h = compiled('nnunet', 'Dataset004_Hippocampus');
+  assert.deepEqual(h.configuration_order, ['2d', '3d_fullres']);
+  assert.deepEqual(h.configurations['2d'].patch_size, [56, 40]);
+  assert.equal(h.configurations['2d'].batch_size, 366);
+  assert.deepEqual(h.configurations['3d_fullres'].patch_size, [40, 56, 40]);
+  assert.equal(h.configurations['3d_fullres'].batch_size, 9);
+});
+
 test('edge cases: 2D-like, mixed CT/MRI channels, tiny dataset cap, huge CT cascade, anisotropic MRI', () => {
   const slice = compiled('nnunet', 'Dataset900_Slice2D');
   assert.deepEqual(slice.configuration_order, ['2d']);
