@@ -52,6 +52,9 @@ export async function checkCase(p: CheckCasePayload): Promise<Diagnostic[]> {
       else if (v === Infinity || v === -Infinity) inf++;
     }
     if (nan || inf) add('NNU4033', 'error', p.images[c], `${nan ? `${nan} NaN` : ''}${nan && inf ? ' and ' : ''}${inf ? `${inf} infinite` : ''} intensit${nan + inf === 1 ? 'y' : 'ies'}`, 'finite values only');
+    if (im.nonFiniteOnDisk) {
+      add('NNU4033', 'error', p.images[c], `${im.nonFiniteOnDisk} NaN or infinite intensit${im.nonFiniteOnDisk === 1 ? 'y' : 'ies'} in the file (NIfTI readers, nnU-Net's included, silently turn them into 0)`, 'finite values only');
+    }
   });
   // geometry: every channel against channel 0 and the label against channel 0
   const ref = imgs.find((i) => i) ?? null;

@@ -61,8 +61,12 @@ function loadBytes(path: string): Uint8Array {
   }
 }
 
-/** Checks a NIfTI-1/2 header against the byte count, so a truncated file is an error and not zeros. */
-function checkNifti(path: string, b: Uint8Array): void {
+/**
+ * Checks a NIfTI-1/2 header against the byte count, so a truncated file is an error and not zeros, and counts
+ * NaN/inf voxels of float files: the NIfTI library behind ITK (and SimpleITK, nnU-Net's reader) silently
+ * replaces them by 0 when reading.
+ */
+function checkNifti(path: string, b: Uint8Array): number {
   if (b.byteLength < 348) throw new NnucError('NNU4002', `not a NIfTI file: ${b.byteLength} bytes, a header alone has 348`, { file: path });
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let le = true;
@@ -93,6 +97,16 @@ function checkNifti(path: string, b: Uint8Array): void {
   if (b.byteLength < need) {
     throw new NnucError('NNU4002', `truncated NIfTI file: the header announces ${need} bytes, the file has ${b.byteLength}`, { file: path });
   }
+  const datatype = hdr === 348 ? dv.getInt16(70, le) : dv.getInt16(12, le);
+  let nonFinite = 0;
+  if (datatype === 16 || datatype === 64) {
+    const step = datatype === 16 ? 4 : 8;
+    for (let o = voxOffset, end = voxOffset + nvox * step; o < end; o += step) {
+      const v = step === 4 ? dv.getFloat32(o, le) : dv.getFloat64(o, le);
+      if (!Number.isFinite(v)) nonFinite++;
+    }
+  }
+  return nonFinite;
 }
 
 async function readRaw(path: string, informationOnly: boolean): Promise<ItkImage> {
@@ -115,7 +129,7 @@ async function readRaw(path: string, informationOnly: boolean): Promise<ItkImage
     }
     name = name.slice(0, -3);
   }
-  if (kind.io === 'nifti') checkNifti(path, bytes);
+  const nonFinite = kind.io === 'nifti' ? checkNifti(path, bytes) : 0;
   let img: ItkImage | null;
   try {
     img = await itkRead(kind.io, name, bytes, informationOnly);
@@ -123,6 +137,7 @@ async function readRaw(path: string, informationOnly: boolean): Promise<ItkImage
     throw new NnucError('NNU4002', `ITK could not read the image: ${firstLine(String((e as Error)?.message ?? e))}`, { file: path, cause: e });
   }
   if (!img) throw new NnucError('NNU4002', `not a valid ${kind.io === 'meta' ? 'MetaImage' : kind.io.toUpperCase()} file`, { file: path });
+  if (nonFinite) img.nonFiniteOnDisk = nonFinite;
   if (!informationOnly) {
     const n = img.size.reduce((a, b) => a * b, 1) * img.components;
     if (img.data.length !== n) {
@@ -184,6 +199,7 @@ export function toImage3D(path: string, img: ItkImage): Image3D {
       data: toFloat32(img.data),
       diskType: img.componentType,
       itk: geom,
+      ...(img.nonFiniteOnDisk ? { nonFiniteOnDisk: img.nonFiniteOnDisk } : {}),
     };
   }
   if (img.dimension === 2) {

@@ -30,6 +30,8 @@ export interface ItkImage {
   /** dimension×dimension, row-major: direction[r*dim + c] = ITK Direction[r][c]. */
   direction: number[];
   data: ArrayBufferView & ArrayLike<number>;
+  /** NaN/inf voxels in the file that the reader replaced by 0 (NIfTI float files), when there were any. */
+  nonFiniteOnDisk?: number;
 }
 
 interface EmscriptenPipeline {

@@ -23,4 +23,9 @@ export interface Image3D {
   /** The pixel type stored on disk, e.g. 'uint8', 'int16', 'float32'. */
   readonly diskType: string;
   readonly itk: ItkGeometry;
+  /**
+   * NaN/inf voxels stored in the file that the reader replaced by 0 (the NIfTI library behind ITK/SimpleITK
+   * does this for float NIfTI files); absent when there were none. nnuc check-data reports them.
+   */
+  readonly nonFiniteOnDisk?: number;
 }
