@@ -15,7 +15,7 @@ import { Predictor, findInputCases, inferenceSettingsFromPlan, predictFolder } f
 import type { NetworkFn } from '../runtime/inference/network.js';
 import { readImage, readCase } from '../runtime/io/image.js';
 import { preprocessArrays } from '../runtime/preprocessing/pipeline.js';
-import { validateFold } from '../runtime/inference/validation.js';
+import { readNextStageSegmentation, validateFold } from '../runtime/inference/validation.js';
 import type { PreprocessedCase } from '../runtime/preprocessing/types.js';
 
 const ds = join(dirname(fileURLToPath(import.meta.url)), '..', 'datasets', 'Dataset004_HippocampusMini');
@@ -211,9 +211,26 @@ test('validateFold: preprocessed cases predicted, exported to the validation fol
       gtDir: join(ds, 'labelsTr'),
       fileEnding: '.nii.gz',
       saveProbabilities: true,
+      // next stage at half the resolution of this one: shapes from a store of downsampled cases
+      nextStage: {
+        dir: join(dir, 'next'),
+        source: {
+          caseIds: ids,
+          load: async (id) => {
+            const c = cases.get(id)!;
+            const sp = c.shape.slice(1).map((d) => Math.ceil(d / 2));
+            return { ...c, shape: [1, sp[0], sp[1], sp[2]] as [number, number, number, number], data: new Float32Array(sp[0] * sp[1] * sp[2]) };
+          },
+        },
+      },
       quiet: true,
     });
     assert.equal(r.summary.metric_per_case.length, 2);
+    const nxt = readNextStageSegmentation(join(dir, 'next'), 'hippocampus_001');
+    const full = cases.get('hippocampus_001')!.shape;
+    assert.deepEqual(nxt.shape, full.slice(1).map((d) => Math.ceil(d / 2)));
+    assert.ok(nxt.data.every((v) => v === 0 || v === 1 || v === 2));
+    assert.ok(nxt.data.some((v) => v === 1) && nxt.data.some((v) => v === 2));
     assert.ok(existsSync(join(out, 'summary.json')));
     assert.ok(existsSync(join(out, 'hippocampus_003.npz')));
     // same segmentation as predicting the raw file

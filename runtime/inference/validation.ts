@@ -5,7 +5,7 @@
  * ensembling in find-best) and the folder is evaluated (§8.1) against the reference segmentations into
  * `validation/summary.json`.
  *
- * Public API: validateFold(opts): Promise<ValidationReport>
+ * Public API: validateFold(opts): Promise<ValidationReport>; readNextStageSegmentation(dir, id)
  */
 import { join } from 'node:path';
 import { NnucError } from '../errors.js';
@@ -13,7 +13,9 @@ import type { CaseSource } from '../preprocessing/types.js';
 import { Progress } from '../util/progress.js';
 import { evaluateFolder } from '../evaluation/folder.js';
 import type { EvaluationSummary } from '../evaluation/metrics.js';
-import { exportPrediction } from './export.js';
+import { exportPrediction, resampleProbabilities } from './export.js';
+import { nextStageSegmentation } from './cascade.js';
+import { readNpz, writeNpz } from './npz.js';
 import type { NetworkFn } from './network.js';
 import { Predictor, type InferenceSettings } from './predict.js';
 
@@ -33,6 +35,12 @@ export interface ValidateFoldOptions {
   readonly fileEnding: string;
   /** Also write probabilities (nnU-Net's --npz), needed to ensemble configurations. */
   readonly saveProbabilities?: boolean;
+  /**
+   * For a configuration with a next stage (3d_lowres → 3d_cascade_fullres, spec §7): also write each case's
+   * segmentation at the next stage's preprocessed shape to `<dir>/<case>.npz` (key `seg`, float32 label values,
+   * shape [X, Y, Z]); `source` is the next stage's preprocessed store (for the target shape).
+   */
+  readonly nextStage?: { readonly dir: string; readonly source: CaseSource };
   readonly quiet?: boolean;
 }
 
@@ -53,6 +61,13 @@ export async function validateFold(o: ValidateFoldOptions): Promise<ValidationRe
     const c = await o.source.load(id);
     const logits = await predictor.predictPreprocessed(c.data, c.shape);
     await exportPrediction(logits, c.properties, o.settings.export, join(o.outputDir, id), o.fileEnding, o.saveProbabilities ?? false);
+    if (o.nextStage) {
+      const target = (await o.nextStage.source.load(id)).shape.slice(1);
+      const [K, X, Y, Z] = logits.shape;
+      const spacing = o.settings.export.configurationSpacing;
+      const seg = nextStageSegmentation(logits.data, [K, X, Y, Z], target, spacing, o.settings.export.resample ?? resampleProbabilities, o.settings.labels);
+      writeNpz(join(o.nextStage.dir, `${id}.npz`), { seg: { data: Float32Array.from(seg), shape: target } });
+    }
     progress.tick(1, id);
   }
   const summary = await evaluateFolder(o.gtDir, o.outputDir, {
@@ -62,4 +77,12 @@ export async function validateFold(o: ValidateFoldOptions): Promise<ValidationRe
     quiet: o.quiet,
   });
   return { summary, outputDir: o.outputDir, cases: o.caseIds.length };
+}
+
+/** Reads a previous stage's segmentation written by validateFold's `nextStage` (for training the cascade). */
+export function readNextStageSegmentation(dir: string, id: string): { data: Float32Array; shape: number[] } {
+  const file = join(dir, `${id}.npz`);
+  const seg = readNpz(file).seg;
+  if (!seg) throw new NnucError('NNU7008', 'no "seg" array in the previous-stage file', { file });
+  return seg;
 }
