@@ -348,8 +348,8 @@ function minMax(a: ArrayLike<number>): [number, number] {
 
 /**
  * scikit-image `resize(x, outShape, order, mode='edge', anti_aliasing=False)` (clip=True) for any rank, in float64.
- * Returns a new array (the input when the shape does not change and order is not 3 would be identical; a copy is
- * returned anyway).
+ * Always returns a new array (axes whose length does not change are left as they are: grid points map onto
+ * themselves).
  */
 export function resize(input: ArrayLike<number>, inShape: readonly number[], outShape: readonly number[], order: InterpOrder): Float64Array {
   if (inShape.length !== outShape.length) throw new RangeError('resize: rank mismatch');
