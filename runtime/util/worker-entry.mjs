@@ -11,7 +11,10 @@ async function loadTasks(url) {
     if (e && (e.code === 'ERR_UNKNOWN_FILE_EXTENSION' || e.code === 'ERR_MODULE_NOT_FOUND')) {
       const { register } = await import('tsx/esm/api');
       register();
-      return await import(url);
+      // a failed import is cached per URL: retry under a distinct URL
+      const u = new URL(url);
+      u.searchParams.set('nnuc-worker', '1');
+      return await import(u.href);
     }
     throw e;
   }
