@@ -7,16 +7,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatRecipe } from '../grammar/format.js';
-import { parseRecipe, type Recipe } from '../grammar/index.js';
+import { parseRecipe } from '../grammar/index.js';
+import { shape } from './fixtures/recipes/shape.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
-/** The AST without positions: what formatting must preserve. */
-export function shape(ast: Recipe): unknown {
-  return JSON.parse(JSON.stringify(ast, (k, v) => (k === 'span' || k === 'opSpan' || k === 'keyword' || k === 'comments' ? undefined : v)));
-}
-
-export function assertFormatPreserves(text: string, file: string): string {
+function assertFormatPreserves(text: string, file: string): string {
   const a = parseRecipe(text, file);
   assert.deepEqual(a.diagnostics, [], `${file} must parse`);
   const once = formatRecipe(a.ast, a.text);

@@ -9,6 +9,7 @@
  */
 import type { Recipe, Span } from '../../grammar/ast.js';
 import { diagnostic, sortDiagnostics, type Diagnostic } from '../../grammar/diagnostics.js';
+import { MAX_DIAGNOSTICS_PER_FILE } from '../../grammar/index.js';
 import { BUILTINS } from '../builtins/index.js';
 import type { BuiltinDef } from '../builtins/types.js';
 import { chainOf, loadRecipe, type LoadedRecipe, type RecipeHost } from '../load.js';
@@ -88,8 +89,25 @@ export function checkFile(path: string, host: RecipeHost, builtins: ReadonlyMap<
   } catch (e) {
     all.push(diagnostic('NNU1099', { file: loaded?.file ?? path }, { phase, message: (e as Error)?.message ?? String(e) }));
   }
-  const diagnostics = dedupe(sortDiagnostics(all));
+  const diagnostics = capPerFile(dedupe(sortDiagnostics(all)));
   return { loaded, recipe, diagnostics, sources, ok: !diagnostics.some((d) => d.severity === 'error') };
+}
+
+/** At most MAX_DIAGNOSTICS_PER_FILE diagnostics per file, then one NNU1008. */
+export function capPerFile(ds: readonly Diagnostic[]): Diagnostic[] {
+  const count = new Map<string, number>();
+  const capped = new Set(ds.filter((d) => d.code === 'NNU1008').map((d) => d.file));
+  const out: Diagnostic[] = [];
+  for (const d of ds) {
+    const n = (count.get(d.file) ?? 0) + 1;
+    count.set(d.file, n);
+    if (n <= MAX_DIAGNOSTICS_PER_FILE || d.code === 'NNU1008') out.push(d);
+    else if (!capped.has(d.file)) {
+      capped.add(d.file);
+      out.push(diagnostic('NNU1008', { file: d.file }, { count: MAX_DIAGNOSTICS_PER_FILE }));
+    }
+  }
+  return out;
 }
 
 /** Removes repeated diagnostics (same file, position, code and message). */
