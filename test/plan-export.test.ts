@@ -50,3 +50,32 @@ for (const [name, preset] of CASES) {
     assert.equal(text, referencePlansText(name));
   });
 }
+
+test('datasetInfo: regions, ignore label, legacy modality key, reader choice (spec §1.2-1.4)', async () => {
+  const { datasetInfo } = await import('../compiler/plan/dataset.js');
+  const brats = datasetInfo(
+    {
+      channel_names: { '0': 'T1', '1': 'T1ce', '2': 'T2', '3': 'FLAIR' },
+      labels: { background: 0, whole_tumor: [1, 2, 3], tumor_core: [2, 3], enhancing_tumor: [3] },
+      regions_class_order: [1, 2, 3],
+      numTraining: 484,
+      file_ending: '.nii.gz',
+    },
+    'Dataset137_BraTS',
+  );
+  assert.equal(brats.has_regions, true);
+  assert.equal(brats.num_segmentation_heads, 3);
+  assert.deepEqual(brats.regions_class_order, [1, 2, 3]);
+  assert.deepEqual(brats.channels, ['T1', 'T1ce', 'T2', 'FLAIR']);
+  const ign = datasetInfo({ modality: { '1': 'T2', '0': 'CT' }, labels: { background: 0, a: 1, b: 2, ignore: 3 }, numTraining: 5, file_ending: '.nrrd' }, 'Dataset900_X');
+  assert.equal(ign.ignore_label, 3);
+  assert.equal(ign.num_segmentation_heads, 3);
+  assert.deepEqual(ign.channels, ['CT', 'T2']); // channel-index order
+  assert.equal(ign.image_reader_writer, 'SimpleITKIO');
+  assert.equal(datasetInfo({ channel_names: { '0': 'R' }, labels: { background: 0 }, numTraining: 1, file_ending: '.png' }, 'D').image_reader_writer, 'NaturalImage2DIO');
+  assert.equal(datasetInfo({ channel_names: { '0': 'x' }, labels: { background: 0 }, numTraining: 1, file_ending: '.tif' }, 'D').image_reader_writer, 'Tiff3DIO');
+  assert.equal(
+    datasetInfo({ channel_names: { '0': 'x' }, labels: { background: 0 }, numTraining: 1, file_ending: '.nii.gz', overwrite_image_reader_writer: 'NibabelIOWithReorient' }, 'D').image_reader_writer,
+    'NibabelIOWithReorient',
+  );
+});

@@ -30,6 +30,8 @@ export interface BuildContext {
   readonly fixed: Readonly<Record<string, Value>>;
   readonly empirical: Readonly<Record<string, Value>>;
   readonly nnucVersion: string;
+  /** recipe texts by display path, for the `expr` of provenance entries */
+  readonly sources?: ReadonlyMap<string, string>;
 }
 
 const REQUIRED = [
@@ -148,7 +150,18 @@ export function buildPlan(ev: EvaluationResult, ctx: BuildContext): { plan: Plan
   const srcFg = (pk.foreground_intensity_properties_per_channel ?? ctx.fingerprint.foreground_intensity_properties_per_channel) as unknown as Record<string, IntensityProperties>;
   for (const k of Object.keys(srcFg).sort((a, b) => Number(a) - Number(b))) fg[k] = srcFg[k];
   const provenance: Record<string, Provenance> = {};
-  for (const [k, p] of Object.entries(ev.provenance)) provenance[k] = { rule: p.rule, span: sourceSpan(p.span, base), inputs: p.inputs };
+  for (const [k, p] of Object.entries(ev.provenance)) {
+    const text = p.span ? ctx.sources?.get(p.span.file) : undefined;
+    const expr = text !== undefined && p.span ? text.slice(p.span.startOffset, p.span.endOffset).split('\n')[0].trim().slice(0, 120) : undefined;
+    const small = p.value !== undefined && JSON.stringify(p.value).length <= 160;
+    provenance[k] = {
+      rule: p.rule,
+      span: sourceSpan(p.span, base),
+      inputs: p.inputs,
+      ...(expr ? { expr } : {}),
+      ...(small ? { value: p.value } : {}),
+    };
+  }
   const body = {
     format: PLAN_FORMAT as typeof PLAN_FORMAT,
     nnuc_version: ctx.nnucVersion,

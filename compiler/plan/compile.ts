@@ -126,6 +126,7 @@ export function compilePlan(o: CompileOptions): CompileResult {
       fixed,
       empirical,
       nnucVersion: o.nnucVersion,
+      sources,
     });
     if (!built.plan) return fail(built.diagnostics);
     const problems = validatePlan(built.plan);

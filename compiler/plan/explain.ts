@@ -68,7 +68,7 @@ export function explain(plan: PlanIR, key: string, maxDepth = 12): ExplainResult
   const visit = (key: string, depth: number) => {
     const pad = '  '.repeat(depth);
     const p = plan.provenance[key];
-    const value = valueAt(plan, key);
+    const value = valueAt(plan, key) ?? p?.value;
     const head = `${pad}${key}${value !== undefined ? ' = ' + short(value) : ''}`;
     if (!p) {
       lines.push(`${head}  [input]`);
@@ -79,7 +79,7 @@ export function explain(plan: PlanIR, key: string, maxDepth = 12): ExplainResult
       return;
     }
     shown.add(key);
-    lines.push(`${head}`, `${pad}  by ${p.rule} at ${where(p)}`);
+    lines.push(`${head}`, `${pad}  by ${p.rule} at ${where(p)}${p.expr ? ': ' + p.expr : ''}`);
     if (depth >= maxDepth) {
       if (p.inputs.length) lines.push(`${pad}  ...`);
       return;

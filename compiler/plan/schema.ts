@@ -101,7 +101,7 @@ export const PLAN_JSON_SCHEMA = obj({
   empirical: { type: 'object' },
   provenance: {
     type: 'object',
-    additionalProperties: obj({ rule: str, span, inputs: { type: 'array', items: str } }, { required: ['rule', 'span', 'inputs'], properties: { rule: str, span, inputs: { type: 'array', items: str }, expr: str } }),
+    additionalProperties: obj({ rule: str, span, inputs: { type: 'array', items: str } }, { required: ['rule', 'span', 'inputs'], properties: { rule: str, span, inputs: { type: 'array', items: str }, expr: str, value: {} } }),
   },
   hashes: obj({ preprocess: { type: 'string', pattern: '^[0-9a-f]{64}$' }, train: { type: 'string', pattern: '^[0-9a-f]{64}$' }, infer: { type: 'string', pattern: '^[0-9a-f]{64}$' } }),
 });

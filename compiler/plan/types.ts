@@ -30,8 +30,10 @@ export interface Provenance {
   readonly span: SourceSpan | null;
   /** inputs it read: `fingerprint.spacings`, `dataset.numTraining`, other rule names, ... */
   readonly inputs: readonly string[];
-  /** the rendered expression, for explain */
+  /** the first line of the rule's source text (at most 120 characters), for explain */
   readonly expr?: string;
+  /** the value of a `let`, when its JSON is short (at most 160 characters); plan keys hold their own value */
+  readonly value?: Value;
 }
 
 export interface LabelEntry {

@@ -27,6 +27,8 @@ export interface EvalProvenance {
   readonly rule: string;
   readonly span: Span | null;
   readonly inputs: readonly string[];
+  /** the evaluated value (lets and configuration lets; plan keys and fields are in the plan itself) */
+  readonly value?: Value;
 }
 
 export interface EvaluatedConfiguration {
@@ -125,7 +127,7 @@ export class RuleEvaluator {
     try {
       const value = compute();
       this.thunks.set(key, { state: 'done', value });
-      this.prov.set(key, { rule, span, inputs: [...reads].sort() });
+      this.prov.set(key, { rule, span, inputs: [...reads].sort(), ...(rule.includes('let ') ? { value } : {}) });
       return value;
     } catch (e) {
       this.thunks.set(key, { state: 'failed' });
