@@ -10,6 +10,10 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 const enum Op { Add, Sub, Mul, Div, SqDiff }
 
+/** Allocates a float32 output (zero-filled when `zero`). The onednn backend passes its pooled allocator. */
+export type Alloc = (n: number, zero: boolean) => Float32Array;
+const plainAlloc: Alloc = (n) => new Float32Array(n);
+
 function inner(op: Op, out: Float32Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array,
   ib: number, sb: number, n: number): void {
   switch (op) {
@@ -22,7 +26,7 @@ function inner(op: Op, out: Float32Array, o: number, a: Float32Array, ia: number
 }
 
 /** Elementwise binary op with numpy broadcasting over float32 data; dims collapsed so loops stay tight. */
-export function broadcastBinary(op: Op, aShape: number[], bShape: number[], a: Float32Array, b: Float32Array): [Float32Array, number[]] {
+export function broadcastBinary(op: Op, aShape: number[], bShape: number[], a: Float32Array, b: Float32Array, alloc: Alloc = plainAlloc): [Float32Array, number[]] {
   const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
   const r = outShape.length;
   const pa = [...Array(r - aShape.length).fill(1), ...aShape];
@@ -37,7 +41,7 @@ export function broadcastBinary(op: Op, aShape: number[], bShape: number[], a: F
     else dims.push([outShape[i], af, bf]);
   }
   const size = outShape.reduce((x, y) => x * y, 1);
-  const out = new Float32Array(size);
+  const out = alloc(size, false);
   if (dims.length === 0) dims.push([1, true, true]);
   const nd = dims.length;
   const sa: number[] = new Array(nd), sb: number[] = new Array(nd);
@@ -62,8 +66,8 @@ export function broadcastBinary(op: Op, aShape: number[], bShape: number[], a: F
 }
 
 /** Sum over a contiguous block of axes of [outer, R, inner] data, accumulated in float64. */
-export function sumBlock(x: Float32Array, outer: number, R: number, innerN: number, scale: number): Float32Array {
-  const out = new Float32Array(outer * innerN);
+export function sumBlock(x: Float32Array, outer: number, R: number, innerN: number, scale: number, alloc: Alloc = plainAlloc): Float32Array {
+  const out = alloc(outer * innerN, false);
   if (innerN === 1) {
     for (let o = 0; o < outer; o++) {
       let s = 0;
@@ -117,7 +121,7 @@ function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | undefine
 
 type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 
-export function registerFastKernels(backendName: string): void {
+export function registerFastKernels(backendName: string, alloc: Alloc = plainAlloc): void {
   const stock = (name: string) => tf.getKernel(name, 'cpu').kernelFunc as unknown as (a: Args) => tf.TensorInfo | tf.TensorInfo[];
   const reg = (kernelName: string, fn: (a: Args) => tf.TensorInfo | tf.TensorInfo[]) =>
     { if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName); tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc }); }
@@ -130,7 +134,7 @@ export function registerFastKernels(backendName: string): void {
       const { a, b } = args.inputs;
       const av = f32(backend, a), bv = f32(backend, b);
       if (!av || !bv) return fallback(args);
-      const [out, shape] = broadcastBinary(op, a.shape, b.shape, av, bv);
+      const [out, shape] = broadcastBinary(op, a.shape, b.shape, av, bv, alloc);
       return backend.makeTensorInfo(shape, 'float32', out);
     });
   }
@@ -148,7 +152,7 @@ export function registerFastKernels(backendName: string): void {
       const a0 = axes[0], a1 = axes[axes.length - 1];
       const prod = (s: number[]) => s.reduce((p, q) => p * q, 1);
       const outer = prod(x.shape.slice(0, a0)), R = prod(x.shape.slice(a0, a1 + 1)), innerN = prod(x.shape.slice(a1 + 1));
-      const out = sumBlock(xv, outer, R, innerN, name === 'Mean' ? 1 / R : 1);
+      const out = sumBlock(xv, outer, R, innerN, name === 'Mean' ? 1 / R : 1, alloc);
       const shape = keepDims ? x.shape.map((d, i) => (i >= a0 && i <= a1 ? 1 : d)) : x.shape.filter((_, i) => i < a0 || i > a1);
       return backend.makeTensorInfo(shape, 'float32', out);
     });
@@ -164,7 +168,7 @@ export function registerFastKernels(backendName: string): void {
       const ax = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, list[0].shape)[0];
       const shape = list[0].shape.slice();
       shape[ax] = list.reduce((p, t) => p + t.shape[ax], 0);
-      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      const out = alloc(shape.reduce((p, q) => p * q, 1), false);
       let off = 0;
       list.forEach((t, i) => {
         const start = shape.map(() => 0);
@@ -184,7 +188,7 @@ export function registerFastKernels(backendName: string): void {
       if (!xv) return fallback(args);
       const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
       const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      const out = alloc(shape.reduce((p, q) => p * q, 1), true);
       if (constantValue !== 0) out.fill(constantValue);
       copyBox(xv, x.shape, x.shape.map(() => 0), out, shape, paddings.map((p) => p[0]), x.shape);
       return backend.makeTensorInfo(shape, 'float32', out);
@@ -199,7 +203,7 @@ export function registerFastKernels(backendName: string): void {
       if (!xv) return fallback(args);
       const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
       const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      const out = new Float32Array(s.reduce((p, q) => p * q, 1));
+      const out = alloc(s.reduce((p, q) => p * q, 1), false);
       copyBox(xv, x.shape, b, out, s, s.map(() => 0), s);
       return backend.makeTensorInfo(s, 'float32', out);
     });
@@ -220,7 +224,7 @@ export function registerFastKernels(backendName: string): void {
       let off = 0;
       return sizes.map((s) => {
         const rowOut = s * innerN;
-        const out = new Float32Array(outer * rowOut);
+        const out = alloc(outer * rowOut, false);
         for (let o = 0; o < outer; o++) out.set(xv.subarray(o * rowIn + off, o * rowIn + off + rowOut), o * rowOut);
         off += rowOut;
         const shape = x.shape.slice();

@@ -13,6 +13,9 @@ export interface OneDnnInfo {
   isa: number;
   layout: 'any' | 'ndhwc';
   cachedPrimitives: number;
+  mallocTuned: boolean;
+  liveMappedBytes: number;
+  pooledIdleBytes: number;
 }
 
 /** The addon's functions (see native/onednn/src/addon.cc for the geometry array layout). */
@@ -24,6 +27,8 @@ export interface OneDnnAddon {
     eps: number, slope: number): [Float32Array, Float32Array, Float32Array];
   instanceNormBackward(dy: Float32Array, x: Float32Array, n: number, s: number, c: number, mean: Float32Array,
     rstd: Float32Array, gamma: Float32Array, beta: Float32Array, slope: number): [Float32Array, Float32Array, Float32Array];
+  /** Float32Array from the addon's pool (large: huge-page mappings reused after GC). */
+  alloc(n: number, zero?: boolean): Float32Array;
   info(): OneDnnInfo;
   setThreads(n: number): void;
   setLayout(layout: 0 | 1): void;

@@ -9,6 +9,7 @@
 #include <dnnl.hpp>
 #include <omp.h>
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <atomic>
 
 using namespace dnnl;
 using tag = memory::format_tag;
@@ -101,6 +103,57 @@ struct Port {
     reorder(scratch, um).execute(strm(), scratch, um);
   }
 };
+
+// ---- Output buffers ----
+// Tensors of a training step are large (tens of MB) and short-lived, and on virtual machines page faults can
+// be very slow (measured here: first touch of 64 MB = 1.2 s with 4 KB pages; 10-30 ms with transparent huge
+// pages when the kernel has them). So large outputs come from a pool of anonymous mappings advised
+// MADV_HUGEPAGE, handed to JavaScript as external ArrayBuffers and returned to the pool (already faulted
+// in) when garbage-collected; idle pooled memory above kPoolCap is unmapped.
+const size_t kHuge = 2u << 20;
+const size_t kPoolCap = size_t(6) << 30;
+std::atomic<long long> g_liveBytes{0};
+size_t g_idleBytes = 0;
+std::unordered_map<size_t, std::vector<void *>> g_pool;
+
+void freeMapping(Napi::Env env, void *data, size_t *len) {
+  g_liveBytes -= (long long)*len;
+  Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)*len);
+  if (g_idleBytes + *len <= kPoolCap) {
+    g_pool[*len].push_back(data);
+    g_idleBytes += *len;
+  } else {
+    munmap(data, *len);
+  }
+  delete len;
+}
+
+Napi::Float32Array allocF32(Napi::Env env, size_t n, bool zero = false) {
+  const size_t bytes = n * sizeof(float);
+  if (bytes < kHuge) return Napi::Float32Array::New(env, n);
+  const size_t len = (bytes + kHuge - 1) & ~(kHuge - 1);
+  void *p = nullptr;
+  auto it = g_pool.find(len);
+  if (it != g_pool.end() && !it->second.empty()) {
+    p = it->second.back();
+    it->second.pop_back();
+    g_idleBytes -= len;
+    if (zero) std::memset(p, 0, bytes);
+  } else {
+    p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw Napi::Error::New(env, "out of memory allocating a tensor of " + std::to_string(bytes) + " bytes");
+    madvise(p, len, MADV_HUGEPAGE);
+  }
+  g_liveBytes += (long long)len;
+  Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)len);
+  auto ab = Napi::ArrayBuffer::New(env, p, len, freeMapping, new size_t(len));
+  return Napi::Float32Array::New(env, n, ab, 0);
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo &info) {
+  const bool zero = info.Length() > 1 && info[1].ToBoolean().Value();
+  return allocF32(info.Env(), (size_t)info[0].As<Napi::Number>().Int64Value(), zero);
+}
 
 memory::desc userAct(const memory::dims &d) { return memory::desc(d, dt::f32, tag::ndhwc); }
 memory::desc userWei(const memory::dims &d) { return memory::desc(d, dt::f32, tag::dhwio); }
@@ -213,7 +266,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo &info) {
   float *w = f32(info[2], nWei(g), "filter");
   bool hasBias = info.Length() > 3 && info[3].IsTypedArray();
   float *b = hasBias ? f32(info[3], g.OC, "bias") : nullptr;
-  auto y = Napi::Float32Array::New(info.Env(), nDst(g));
+  auto y = allocF32(info.Env(), nDst(g));
   auto e = getFwd(g, hasBias);
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = e->src.in(x);
@@ -233,7 +286,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo &info) {
   Geom g = readGeom(info[0]);
   float *dy = f32(info[1], nDst(g), "dy");
   float *w = f32(info[2], nWei(g), "filter");
-  auto dx = Napi::Float32Array::New(info.Env(), nSrc(g));
+  auto dx = allocF32(info.Env(), nSrc(g));
   auto e = getBwdData(g);
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_DIFF_DST] = e->ddst.in(dy);
@@ -252,7 +305,7 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo &info) {
   Geom g = readGeom(info[0]);
   float *x = f32(info[1], nSrc(g), "x");
   float *dy = f32(info[2], nDst(g), "dy");
-  auto dw = Napi::Float32Array::New(info.Env(), nWei(g));
+  auto dw = allocF32(info.Env(), nWei(g));
   auto e = getBwdWei(g);
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = e->src.in(x);
@@ -278,7 +331,7 @@ Napi::Value InstanceNormForward(const Napi::CallbackInfo &info) {
   const float *beta = f32(info[5], C, "beta");
   const double eps = info[6].As<Napi::Number>().DoubleValue();
   const float slope = (float)info[7].As<Napi::Number>().DoubleValue();
-  auto yA = Napi::Float32Array::New(env, N * S * C);
+  auto yA = allocF32(env, N * S * C);
   auto meanA = Napi::Float32Array::New(env, N * C);
   auto rstdA = Napi::Float32Array::New(env, N * C);
   float *y = yA.Data(), *mean = meanA.Data(), *rstd = rstdA.Data();
@@ -358,7 +411,7 @@ Napi::Value InstanceNormBackward(const Napi::CallbackInfo &info) {
   const float *gamma = f32(info[7], C, "gamma");
   const float *beta = f32(info[8], C, "beta");
   const float slope = (float)info[9].As<Napi::Number>().DoubleValue();
-  auto dxA = Napi::Float32Array::New(env, N * S * C);
+  auto dxA = allocF32(env, N * S * C);
   auto dgA = Napi::Float32Array::New(env, C);
   auto dbA = Napi::Float32Array::New(env, C);
   float *dx = dxA.Data();
@@ -430,6 +483,8 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("isa", (int)get_effective_cpu_isa());
   o.Set("layout", g_layout ? "ndhwc" : "any");
   o.Set("mallocTuned", g_mallocTuned);
+  o.Set("liveMappedBytes", (double)g_liveBytes.load());
+  o.Set("pooledIdleBytes", (double)g_idleBytes);
   o.Set("cachedPrimitives", (double)(g_fwd.size() + g_bwdd.size() + g_bwdw.size()));
   return o;
 }
@@ -471,6 +526,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("instanceNormForward", Napi::Function::New(env, InstanceNormForward));
   exports.Set("instanceNormBackward", Napi::Function::New(env, InstanceNormBackward));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("alloc", Napi::Function::New(env, Alloc));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setLayout", Napi::Function::New(env, SetLayout));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));
