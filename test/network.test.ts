@@ -245,3 +245,10 @@ test('building, loading weights and disposing a network leaves no tensors behind
   net.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('forwardMacs: multiply-adds of a forward pass, by hand for a 2-stage 2D network', async () => {
+  const { forwardMacs } = await import('../runtime/networks/params.js');
+  const arch = architectureFromPlans(plans('PlainConvUNet', [2, 4], [[3, 3], [3, 3]], [[1, 1], [2, 2]], [2, 2], [2], 'torch.nn.modules.conv.Conv2d'), 1, 3);
+  // enc s0 (16 vox): 16·2·1·9 + 16·2·2·9; enc s1 (4 vox): 4·4·2·9 + 4·4·4·9; transp 4·4·2·4; dec 16·2·4·9 + 16·2·2·9; head 16·2·3
+  assert.equal(forwardMacs(arch, [4, 4]), 288 + 576 + 288 + 576 + 128 + 1152 + 576 + 96);
+});

@@ -96,3 +96,48 @@ export function parameterSpecs(arch: ArchitectureSpec): ParamSpec[] {
 export function parameterCount(arch: ArchitectureSpec): number {
   return parameterSpecs(arch).reduce((n, p) => n + prod(p.shape), 0);
 }
+
+/**
+ * Multiply-accumulates of one forward pass for a patch (batch 1): every conv (output voxels × Cout × Cin ×
+ * kernel), transposed conv (input voxels × Cin × Cout × kernel) and seg head used (all heads with deep
+ * supervision). A training step costs about 3× (forward, input gradient, weight gradient).
+ */
+export function forwardMacs(arch: ArchitectureSpec, patch: readonly number[], deepSupervision = arch.deepSupervision): number {
+  const F = arch.featuresPerStage;
+  const S = arch.nStages;
+  const sizes: number[][] = [];
+  let cur = [...patch];
+  for (let s = 0; s < S; s++) {
+    cur = cur.map((v, d) => Math.floor((v + 2 * ((arch.kernelSizes[s][d] - 1) >> 1) - arch.kernelSizes[s][d]) / arch.strides[s][d]) + 1);
+    sizes.push(cur);
+  }
+  const vox = (s: number) => prod(sizes[s]);
+  let macs = 0;
+  const k = (s: number) => prod(arch.kernelSizes[s]);
+  if (arch.networkClass === 'PlainConvUNet') {
+    let cin = arch.inputChannels;
+    for (let s = 0; s < S; s++) {
+      macs += vox(s) * F[s] * cin * k(s) + (arch.nConvPerStage[s] - 1) * vox(s) * F[s] * F[s] * k(s);
+      cin = F[s];
+    }
+  } else {
+    macs += prod(patch) * F[0] * arch.inputChannels * k(0);
+    let cin = F[0];
+    for (let s = 0; s < S; s++) {
+      for (let b = 0; b < arch.nConvPerStage[s]; b++) {
+        const bin = b === 0 ? cin : F[s];
+        macs += vox(s) * F[s] * bin * k(s) + vox(s) * F[s] * F[s] * k(s);
+        if (b === 0 && bin !== F[s]) macs += vox(s) * F[s] * bin;
+      }
+      cin = F[s];
+    }
+  }
+  for (let s = 1; s < S; s++) {
+    const lo = S - s;
+    const hi = S - s - 1;
+    macs += vox(lo) * F[lo] * F[hi] * prod(arch.strides[lo]);
+    macs += vox(hi) * F[hi] * 2 * F[hi] * k(hi) + (arch.nConvPerStageDecoder[s - 1] - 1) * vox(hi) * F[hi] * F[hi] * k(hi);
+    if (deepSupervision || s === S - 1) macs += vox(hi) * F[hi] * arch.numClasses;
+  }
+  return macs;
+}

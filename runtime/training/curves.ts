@@ -20,6 +20,8 @@ interface Series {
   name: string;
   color: string;
   values: number[];
+  /** series on the second (right-hand) axis, scaled on their own (nnU-Net plots Dice on a twin axis) */
+  right?: boolean;
 }
 
 interface Panel {
@@ -50,8 +52,8 @@ function panels(log: CurveLog): Panel[] {
       series: [
         { name: 'train loss', color: '#1f77b4', values: log.train_losses },
         { name: 'val loss', color: '#d62728', values: log.val_losses },
-        { name: 'pseudo dice', color: '#98df8a', values: log.mean_fg_dice },
-        { name: 'ema pseudo dice', color: '#2ca02c', values: log.ema_fg_dice },
+        { name: 'pseudo dice', color: '#98df8a', values: log.mean_fg_dice, right: true },
+        { name: 'ema pseudo dice', color: '#2ca02c', values: log.ema_fg_dice, right: true },
       ],
     },
     { title: 'epoch duration (s)', series: [{ name: 'epoch time', color: '#1f77b4', values: log.epoch_times }] },
@@ -59,24 +61,27 @@ function panels(log: CurveLog): Panel[] {
   ];
 }
 
-function project(p: Panel, idx: number): { pts: Array<Array<[number, number]>>; lo: number; hi: number; n: number } {
-  const all = p.series.flatMap((s) => s.values);
-  const [lo, hi] = range(all);
+function project(p: Panel, idx: number): { pts: Array<Array<[number, number]>>; lo: number; hi: number; n: number; right: [number, number] | null } {
+  const [lo, hi] = range(p.series.filter((s) => !s.right).flatMap((s) => s.values));
+  const rs = p.series.filter((s) => s.right);
+  const right = rs.length ? range(rs.flatMap((s) => s.values)) : null;
   const n = Math.max(...p.series.map((s) => s.values.length), 2);
   const y0 = idx * PH;
-  const pts = p.series.map((s) =>
-    s.values.map((v, i) => [M.l + ((W - M.l - M.r) * i) / (n - 1), y0 + M.t + (PH - M.t - M.b) * (1 - (v - lo) / (hi - lo))] as [number, number]),
-  );
-  return { pts, lo, hi, n };
+  const pts = p.series.map((s) => {
+    const [a, b] = s.right && right ? right : [lo, hi];
+    return s.values.map((v, i) => [M.l + ((W - M.l - M.r) * i) / (n - 1), y0 + M.t + (PH - M.t - M.b) * (1 - (v - a) / (b - a))] as [number, number]);
+  });
+  return { pts, lo, hi, n, right };
 }
 
 export function curvesSvg(log: CurveLog): string {
   const ps = panels(log);
   let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${PH * ps.length}" font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n`;
   ps.forEach((p, i) => {
-    const { pts, lo, hi, n } = project(p, i);
+    const { pts, lo, hi, n, right } = project(p, i);
     const y0 = i * PH;
     out += `<text x="${M.l}" y="${y0 + 18}">${p.title}</text>\n`;
+    if (right) out += `<text x="${W - M.r - 60}" y="${y0 + M.t + 10}" fill="#2ca02c">${fmt(right[1])}</text><text x="${W - M.r - 60}" y="${y0 + PH - M.b}" fill="#2ca02c">${fmt(right[0])}</text>\n`;
     out += `<rect x="${M.l}" y="${y0 + M.t}" width="${W - M.l - M.r}" height="${PH - M.t - M.b}" fill="none" stroke="#888"/>\n`;
     out += `<text x="4" y="${y0 + M.t + 10}">${fmt(hi)}</text><text x="4" y="${y0 + PH - M.b}">${fmt(lo)}</text>\n`;
     out += `<text x="${M.l}" y="${y0 + PH - 10}">epoch 0</text><text x="${W - M.r - 70}" y="${y0 + PH - 10}">epoch ${n - 1}</text>\n`;

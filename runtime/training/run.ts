@@ -5,6 +5,8 @@
  * Called by `nnuc train` and by generated training modules.
  */
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { CHECKPOINT_NAMES, loadCheckpoint } from './checkpoint.js';
 import { NnucError } from '../errors.js';
 import { planConfiguration, readPlan, type RuntimePlan } from '../plan.js';
 import { openPreprocessedStore } from '../preprocessing/store.js';
@@ -104,6 +106,22 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
   const store = openPreprocessedStore(join(o.buildDir, 'preprocessed', conf.data_identifier));
   const split = getFold(store.caseIds, o.fold, join(o.buildDir, 'preprocessed', 'splits_final.json'));
   const overrides: Partial<TrainingConfig> = {};
+  const outputDir = foldDir(o.buildDir, o.configuration, o.fold);
+  if (o.resume) {
+    // a resumed run keeps the length it was started with (recorded in the checkpoint) unless told otherwise
+    const prev = Object.values(CHECKPOINT_NAMES).map((n) => join(outputDir, n)).find((p) => existsSync(p));
+    if (prev) {
+      const st = loadCheckpoint(prev).state;
+      overrides.numEpochs = st.numEpochs;
+      const it = (st.extra ?? {}).iterationsPerEpoch;
+      if (typeof it === 'number') overrides.iterationsPerEpoch = it;
+      const vit = (st.extra ?? {}).valIterationsPerEpoch;
+      if (typeof vit === 'number') overrides.valIterationsPerEpoch = vit;
+      const bs = (st.extra ?? {}).batchSize;
+      if (typeof bs === 'number') overrides.batchSize = bs;
+      overrides.seed = st.seed;
+    }
+  }
   if (o.epochs !== undefined) overrides.numEpochs = o.epochs;
   if (o.iterations !== undefined) overrides.iterationsPerEpoch = o.iterations;
   if (o.valIterations !== undefined) overrides.valIterationsPerEpoch = o.valIterations;
@@ -113,7 +131,6 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
   if (config.numEpochs < 1 || config.iterationsPerEpoch < 1) {
     throw new NnucError('NNU6015', 'epochs and iterations per epoch must be at least 1');
   }
-  const outputDir = foldDir(o.buildDir, o.configuration, o.fold);
   const res = await runTraining(config, store, {
     outputDir,
     trainIds: split.train,

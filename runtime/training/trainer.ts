@@ -299,7 +299,7 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     inferenceAllowedMirroringAxes: trainer.aug.mirrorAxes,
     configuration: cfg.configuration,
     fold: cfg.fold,
-    extra: { patchSize: cfg.patchSize, batchSize: cfg.batchSize, iterationsPerEpoch: cfg.iterationsPerEpoch, backend: opts.backendName ?? tf.getBackend() },
+    extra: { patchSize: cfg.patchSize, batchSize: cfg.batchSize, iterationsPerEpoch: cfg.iterationsPerEpoch, valIterationsPerEpoch: cfg.valIterationsPerEpoch, backend: opts.backendName ?? tf.getBackend() },
   });
   const save = (name: string, epochsDone: number) =>
     saveCheckpoint(join(opts.outputDir, name), {
