@@ -53,8 +53,9 @@ test('provenance: each derived value records its rule, span and inputs; explain 
   assert.ok(plan.provenance['rules.lowres'].inputs.includes('configurations.3d_fullres.patch_size'));
   const e = explain(plan, '3d_fullres.patch_size');
   assert.equal(e.key, 'configurations.3d_fullres.patch_size');
-  assert.match(e.text, /^configurations\.3d_fullres\.patch_size = \[80,192,160\]\n  by configuration 3d_fullres: patch_size at nnunet\.nnu:\d+:5\n/);
-  assert.match(e.text, /rules\.target_spacing\n\s+by let target_spacing at nnunet\.nnu:\d+:3/);
+  assert.match(e.text, /^configurations\.3d_fullres\.patch_size = \[80,192,160\]\n  by configuration 3d_fullres: patch_size at nnunet\.nnu:\d+:5: patch_size = fit\.patch_size\n/);
+  assert.match(e.text, /rules\.target_spacing = \[1\.244979977607727,0\.78515625,0\.78515625\]\n\s+by let target_spacing at nnunet\.nnu:\d+:3: let target_spacing = fullres_target_spacing\(/);
+  assert.match(e.text, /rules\.n_vox = 4161798144\n/);
   assert.match(e.text, /fingerprint\.spacings  \[input\]/);
   // inherited fields of the cascade are explained from 3d_fullres
   assert.equal(explain(plan, '3d_cascade_fullres.patch_size').key, 'configurations.3d_fullres.patch_size');
