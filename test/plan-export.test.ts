@@ -79,3 +79,36 @@ test('datasetInfo: regions, ignore label, legacy modality key, reader choice (sp
     'NibabelIOWithReorient',
   );
 });
+
+test('stage hashes: each stage covers its keys and chains to the stage before; names do not count', async () => {
+  const { planHashes } = await import('../compiler/plan/hash.js');
+  const base = {
+    format: 'nnuc-plan/1',
+    dataset: { name: 'Dataset001_A', channels: ['CT'], num_training: 10 },
+    transpose_forward: [0, 1, 2],
+    configurations: { '3d_fullres': { spacing: [1, 1, 1], patch_size: [64, 64, 64], resampling_probabilities: { order: 1 }, vram_estimate: 5 } },
+    fixed: { preprocessing: { crop_to_nonzero: true }, training: { epochs: 1000 }, inference: { tile_step: 0.5 } },
+    empirical: { folds: 5, postprocess: { candidates: [] } },
+    provenance: { x: 1 },
+  };
+  const h = planHashes(base);
+  const with_ = (f: (p: typeof base) => void) => {
+    const c = JSON.parse(JSON.stringify(base));
+    f(c);
+    return planHashes(c);
+  };
+  const same = (a: typeof h, b: typeof h, stages: Array<keyof typeof h>) => {
+    for (const s of ['preprocess', 'train', 'infer'] as const) assert.equal(a[s] === b[s], !stages.includes(s), `${s} ${stages.includes(s) ? 'changes' : 'stays'}`);
+  };
+  same(h, with_((p) => (p.configurations['3d_fullres'].spacing = [2, 1, 1])), ['preprocess', 'train', 'infer']);
+  same(h, with_((p) => (p.dataset.channels = ['MRI'])), ['preprocess', 'train', 'infer']);
+  same(h, with_((p) => (p.configurations['3d_fullres'].patch_size = [32, 64, 64])), ['train', 'infer']);
+  same(h, with_((p) => (p.fixed.training.epochs = 5)), ['train', 'infer']);
+  same(h, with_((p) => (p.empirical.folds = 3)), ['train', 'infer']);
+  same(h, with_((p) => (p.fixed.inference.tile_step = 0.25)), ['infer']);
+  same(h, with_((p) => (p.configurations['3d_fullres'].resampling_probabilities.order = 3)), ['infer']);
+  same(h, with_((p) => (p.dataset.name = 'Dataset002_B')), []);
+  same(h, with_((p) => (p.configurations['3d_fullres'].vram_estimate = 6)), []);
+  same(h, with_((p) => (p.provenance.x = 2)), []);
+  assert.match(h.preprocess, /^[0-9a-f]{64}$/);
+});

@@ -8,12 +8,12 @@ import { canonicalCompact } from './canonical.js';
 import { stageOf, type Stage } from './stages.js';
 import type { PlanHashes } from './types.js';
 
-/** Leaves at hash granularity: top keys; configurations.<name>.<field>; fixed.<group>; empirical.<key>. */
+/** Leaves at hash granularity: top keys; configurations.<name>.<field>; fixed.<group>; empirical.<key>; dataset.<key>. */
 export function stageEntries(plan: Readonly<Record<string, unknown>>): Array<{ path: string[]; value: unknown }> {
   const out: Array<{ path: string[]; value: unknown }> = [];
   for (const [k, v] of Object.entries(plan)) {
     if (k === 'hashes' || k === 'provenance') continue;
-    if ((k === 'configurations' || k === 'fixed' || k === 'empirical') && v && typeof v === 'object') {
+    if ((k === 'configurations' || k === 'fixed' || k === 'empirical' || k === 'dataset') && v && typeof v === 'object') {
       for (const [a, av] of Object.entries(v as Record<string, unknown>)) {
         if (k === 'configurations' && av && typeof av === 'object')
           for (const [b, bv] of Object.entries(av as Record<string, unknown>)) out.push({ path: [k, a, b], value: bv });
