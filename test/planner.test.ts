@@ -266,3 +266,18 @@ test('invalid input raises coded RuleErrors, not exceptions of other kinds', () 
     (e: unknown) => e instanceof RuleError && e.code === 'NNU3008',
   );
 });
+
+test('§3.8.2 3d_lowres is dropped when its median image is less than 2x smaller than fullres', () => {
+  const f = planConfiguration({ spacing: [1, 1, 1], medianShape: [215, 215, 215], datasetVoxels: 215 ** 3 * 50, inputChannels: 1, outputChannels: 2 }, P3);
+  const low = lowresSearch([1, 1, 1], [215, 215, 215], f.patchSize, 50, 1, 2, P3);
+  assert.ok(low.iterations > 0);
+  assert.equal(low.reason, 'too-similar');
+  assert.equal(low.plan, null);
+  // and not searched at all when the fullres patch already covers a quarter of the median image
+  const g = planConfiguration({ spacing: [1, 1, 1], medianShape: [160, 160, 160], datasetVoxels: 160 ** 3 * 50, inputChannels: 1, outputChannels: 2 }, P3);
+  assert.deepEqual([lowresSearch([1, 1, 1], [160, 160, 160], g.patchSize, 50, 1, 2, P3).reason, lowresSearch([1, 1, 1], [160, 160, 160], g.patchSize, 50, 1, 2, P3).iterations], ['not-needed', 0]);
+  // anisotropic spacing: only the fine axes grow until within a factor 2 of the coarse one
+  const a = lowresSearch([5, 0.5, 0.5], [60, 512, 512], [16, 160, 160], 50, 1, 2, P3);
+  assert.equal(a.reason, 'created');
+  assert.equal(a.spacing![0], 5); // the coarse axis is untouched while others are > 2x finer
+});
