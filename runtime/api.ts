@@ -9,6 +9,7 @@
  *   predictConfiguration(build, name, opts) / predictMain(build, name, argv)  <configuration>/predict.ts
  *   loadPredictor(build, name, opts): LoadedPredictor               <configuration>/predictor.ts (class Predictor)
  *   isMainModule(import.meta.url), runMain(main)                    entries run as plain Node programs
+ *   readVolume(files), writeSegmentation(path, seg)                 I/O for programs using a Predictor
  * Types: PlanConstants (= RuntimePlan), ConfigurationConstants (= RuntimeConfiguration), TrainOptions,
  * TrainReport, PredictFolderOptions, PredictFolderReport, PredictorOptions, PredictOptions, Volume, Segmentation.
  *
@@ -31,6 +32,8 @@ import { labelSpecFromPlanDataset } from './evaluation/labels.js';
 import { inferenceSettingsFromPlan, predictFolder, Predictor as CasePredictor, type FolderPredictionReport } from './inference/predict.js';
 import type { NetworkFn } from './inference/network.js';
 import type { ItkGeometry } from './io/types.js';
+import { readCase } from './io/image.js';
+import { writeSegmentation as writeSegmentationFile } from './inference/export.js';
 import * as tf from '@tensorflow/tfjs';
 
 export { foldDir };
@@ -162,7 +165,7 @@ function entryArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof pars
   }
 }
 
-/** `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--seed S] [--quiet]` */
+/** `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--val-iterations N] [--seed S] [--quiet]` */
 export async function trainMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
   const { values } = entryArgs({
     args: [...argv],
@@ -174,6 +177,7 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
       backend: { type: 'string' },
       epochs: { type: 'string' },
       iterations: { type: 'string' },
+      'val-iterations': { type: 'string' },
       seed: { type: 'string' },
       quiet: { type: 'boolean' },
     },
@@ -184,6 +188,7 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
     backend: values.backend,
     epochs: parsePositive('epochs', values.epochs),
     iterationsPerEpoch: parsePositive('iterations', values.iterations),
+    valIterationsPerEpoch: parsePositive('val-iterations', values['val-iterations']),
     seed: values.seed === undefined ? undefined : Number(values.seed),
     quiet: values.quiet ?? false,
   });
@@ -238,6 +243,17 @@ export interface LoadedPredictor {
 
 function identityGeometry(spacing: readonly number[]): ItkGeometry {
   return { spacing: [spacing[2], spacing[1], spacing[0]], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+}
+
+/** Reads the channel files of one case (channel order) into a Volume with its geometry. */
+export async function readVolume(files: readonly string[]): Promise<Volume> {
+  const c = await readCase(files);
+  return { data: c.data, shape: c.shape, spacing: c.spacing, itk: c.itk, id: files[0] };
+}
+
+/** Writes a segmentation with its geometry (atomic; the file ending picks the format: .nii.gz, .nrrd, .mha). */
+export async function writeSegmentation(path: string, seg: Segmentation): Promise<void> {
+  await writeSegmentationFile(path, seg.data, seg.shape, seg.itk);
 }
 
 /** Folds of a configuration that have the requested checkpoint, in fold order. */
