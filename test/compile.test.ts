@@ -108,6 +108,7 @@ test('bad fingerprint / dataset.json: coded NNU3012 naming the file', () => {
   one(run(fp, JSON.stringify({ ...JSON.parse(ds), numTraining: 'many' })), 'ds.json', /numTraining/);
   one(run(fp, JSON.stringify({ labels: { background: 0 }, numTraining: 3, file_ending: '.nii.gz' })), 'ds.json', /channel_names|modality|anyOf/);
   one(run(JSON.stringify({ ...JSON.parse(fp), shapes_after_crop: [[27, 168, 256]] }), ds), 'fp.json', /77 spacings but 1 shapes_after_crop/);
+  one(run(JSON.stringify({ ...JSON.parse(fp), spacings: [[1, 1]] }), ds), 'fp.json', /spacings\.0: must NOT have fewer than 3 items/);
 });
 
 test('a failing rule is a coded diagnostic at the call, not an exception', () => {

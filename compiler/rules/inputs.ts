@@ -1,6 +1,7 @@
 /**
  * Reading the compiler's inputs: fingerprint.json (nnU-Net's dataset_fingerprint.json, spec §2.3) and
- * dataset.json (spec §1.2). Both are validated with JSON schemas (ajv); any problem is a NNU3012
+ * dataset.json (spec §1.2). Spacings and shapes have 3 axes, as nnU-Net writes them also for 2D data
+ * (axis 0 = 1 slice, spacing 999). Both are validated with JSON schemas (ajv); any problem is a NNU3012
  * diagnostic naming the file and the offending key — never an exception.
  */
 import { Ajv, type ErrorObject } from 'ajv';
@@ -23,8 +24,8 @@ export const FINGERPRINT_JSON_SCHEMA = {
   properties: {
     foreground_intensity_properties_per_channel: { type: 'object', patternProperties: { '^[0-9]+$': intensity }, additionalProperties: false },
     median_relative_size_after_cropping: { type: 'number', minimum: 0 },
-    shapes_after_crop: { type: 'array', minItems: 1, items: { type: 'array', minItems: 2, maxItems: 3, items: { type: 'integer', minimum: 1 } } },
-    spacings: { type: 'array', minItems: 1, items: { type: 'array', minItems: 2, maxItems: 3, items: posNum } },
+    shapes_after_crop: { type: 'array', minItems: 1, items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'integer', minimum: 1 } } },
+    spacings: { type: 'array', minItems: 1, items: { type: 'array', minItems: 3, maxItems: 3, items: posNum } },
   },
 } as const;
 
