@@ -224,3 +224,30 @@ test('CLI: compile writes plan.json and nnunet-plans.json; bad input gives a cod
   assert.equal(viaDir.code, 0, viaDir.stderr);
   assert.match(viaDir.stdout, /^plan for Dataset001_AAA /);
 });
+
+test('a user-defined configuration inherits 3d_fullres; the nnU-Net export writes only what differs', async () => {
+  const { nnunetPlansObject } = await import('../compiler/plan/nnunet-export.js');
+  const host = createMemoryHost({
+    'r/nnunet.nnu': readFileSync(join(ROOT, 'recipes/nnunet.nnu'), 'utf8'),
+    'r/big.nnu': 'recipe "bigger batch"\nextends "nnunet.nnu"\nrules {\n  configuration 3d_fullres_bs8 inherits 3d_fullres {\n    batch_size = 8\n  }\n}\n',
+  });
+  const F = join(FIXTURES, 'Dataset006_Lung');
+  const r = compilePlan({
+    recipePath: 'r/big.nnu',
+    host,
+    fingerprint: { file: 'fp.json', text: readFileSync(join(F, 'fingerprint.json'), 'utf8') },
+    dataset: { file: 'ds.json', text: readFileSync(join(F, 'dataset.json'), 'utf8') },
+    datasetName: 'Dataset006_Lung',
+    nnucVersion: '0',
+  });
+  assert.ok(r.plan, renderText(r.diagnostics, r.sources));
+  assert.deepEqual(r.plan.configuration_order, ['2d', '3d_lowres', '3d_fullres', '3d_cascade_fullres', '3d_fullres_bs8']);
+  const c = r.plan.configurations['3d_fullres_bs8'];
+  assert.equal(c.batch_size, 8);
+  assert.equal(c.inherits_from, '3d_fullres');
+  assert.deepEqual(c.patch_size, [80, 192, 160]);
+  assert.equal(c.data_identifier, 'nnUNetPlans_3d_fullres'); // shares the preprocessed data
+  const exported = nnunetPlansObject(r.plan).configurations as Record<string, unknown>;
+  assert.deepEqual(exported['3d_fullres_bs8'], { inherits_from: '3d_fullres', batch_size: 8 });
+  assert.deepEqual(exported['3d_cascade_fullres'], { inherits_from: '3d_fullres', previous_stage: '3d_lowres' });
+});
