@@ -299,8 +299,8 @@ const CHECK = {
   NNU2016: {
     severity: 'error',
     title: 'override of a missing name',
-    template: '{what} `{name}` does not exist in the base recipe',
-    explanation: 'In a recipe that `extends` another, a `let`, a plan key or a configuration field overrides one of the base; a name the base does not define is reported (with the closest name) instead of being silently added.',
+    template: '{what} `{name}` does not exist in the base recipe and nothing uses it',
+    explanation: 'In a recipe that `extends` another, a `let` overrides the base\'s let of the same name. A let the base does not define is a new helper value; when nothing uses it and its name is close to a let of the base, it is almost certainly a misspelt override and is reported with that name. (Misspelt plan keys, configuration fields and settings are caught by the schema: NNU2012, NNU2013, NNU2002.)',
   },
   NNU2017: {
     severity: 'error',

@@ -180,6 +180,10 @@ test('extends: overrides by key, missing names, cycles, non-.nnu paths, missing 
   const missing = check({ 'r/base.nnu': base, 'r/c.nnu': 'recipe "c"\nextends "base.nnu"\nrules { let vram_targt = 24 GiB }' }, 'r/c.nnu');
   assert.deepEqual(missing.map((d) => [d.code, d.hint, d.file]), [['NNU2016', 'did you mean `vram_target`?', 'r/c.nnu']]);
 
+  // A new helper let that is used is fine; an unused one far from any base name too.
+  const helper = check({ 'r/base.nnu': base, 'r/c.nnu': 'recipe "c"\nextends "base.nnu"\nrules {\n  let factor = 3\n  let vram_target = factor * 8 GiB\n  let unrelated_note = 1\n}' }, 'r/c.nnu');
+  assert.deepEqual(helper, []);
+
   const cyc = check({ 'a.nnu': 'recipe "a"\nextends "b.nnu"', 'b.nnu': 'recipe "b"\nextends "a.nnu"' }, 'a.nnu');
   assert.deepEqual(cyc.map((d) => [d.code, d.message, d.file]), [['NNU1014', 'recipes extend each other in a cycle: a.nnu -> b.nnu -> a.nnu', 'b.nnu']]);
   const self = check({ 'a.nnu': 'recipe "a"\nextends "./a.nnu"' }, 'a.nnu');
