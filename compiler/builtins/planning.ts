@@ -4,7 +4,7 @@
  * Implementations live in compiler/planner/; these wrappers convert rule values and document the calls.
  */
 import { T, type Type, type Value } from '../types.js';
-import { planConfiguration, batchSizeFor, initialPatchSize, featuresPerStage, type ConfigurationFit } from '../planner/configuration.js';
+import { planConfiguration, batchSizeFor, initialPatchSize, featuresPerStage, type ConfigurationFit, type VramCache } from '../planner/configuration.js';
 import type { ConfigurationConstants, NetworkTemplate } from '../planner/constants.js';
 import { fullresTargetSpacing, medianResampledShape, transposeFor } from '../planner/geometry.js';
 import { lowresSearch } from '../planner/lowres.js';
@@ -108,8 +108,19 @@ function fitRecord(f: ConfigurationFit): Record<string, Value> {
   };
 }
 
-/** One VRAM-estimate cache per evaluation is an optimization only (results are identical without it). */
-const sharedCache = new Map<string, number>();
+/**
+ * VRAM estimates keyed by (template, patch, strides, features, blocks, outputs): an optimization only, the
+ * results are identical without it (nnU-Net shares such a cache across the configurations of a run).
+ * Bounded, so a long-running process does not grow it without limit.
+ */
+const cache = new Map<string, number>();
+const sharedCache: VramCache = {
+  get: (k) => cache.get(k),
+  set: (k, v) => {
+    if (cache.size >= 50_000) cache.clear();
+    cache.set(k, v);
+  },
+};
 
 export const PLANNING_BUILTINS: readonly BuiltinDef[] = [
   {

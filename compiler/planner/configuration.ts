@@ -51,8 +51,11 @@ export interface ConfigurationFit {
   readonly batchSize: number;
 }
 
-/** A cache of VRAM estimates keyed by (patch, strides), shared across the configurations of one run. */
-export type VramCache = Map<string, number>;
+/** A cache of VRAM estimates keyed by (patch, strides, ...), shared across the configurations of one run. */
+export interface VramCache {
+  get(key: string): number | undefined;
+  set(key: string, value: number): unknown;
+}
 
 export interface FitInput {
   readonly spacing: readonly number[];
