@@ -27,75 +27,101 @@ export class Chunked {
   }
 }
 
+function leafPlain(a: Float32Array, o: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f(res + a[o + i]);
+    return res;
+  }
+  let r0 = a[o], r1 = a[o + 1], r2 = a[o + 2], r3 = a[o + 3], r4 = a[o + 4], r5 = a[o + 5], r6 = a[o + 6], r7 = a[o + 7];
+  let i = 8;
+  const m = n - (n % 8);
+  for (; i < m; i += 8) {
+    const k = o + i;
+    r0 = f(r0 + a[k]);
+    r1 = f(r1 + a[k + 1]);
+    r2 = f(r2 + a[k + 2]);
+    r3 = f(r3 + a[k + 3]);
+    r4 = f(r4 + a[k + 4]);
+    r5 = f(r5 + a[k + 5]);
+    r6 = f(r6 + a[k + 6]);
+    r7 = f(r7 + a[k + 7]);
+  }
+  let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
+  for (; i < n; i++) res = f(res + a[o + i]);
+  return res;
+}
+
+/** Squared deviation as numpy computes it: x = f32(v - c); x*x in float32. */
+function sq(v: number, c: number): number {
+  const d = f(v - c);
+  return f(d * d);
+}
+
+function leafSquares(a: Float32Array, o: number, n: number, c: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f(res + sq(a[o + i], c));
+    return res;
+  }
+  let r0 = sq(a[o], c), r1 = sq(a[o + 1], c), r2 = sq(a[o + 2], c), r3 = sq(a[o + 3], c);
+  let r4 = sq(a[o + 4], c), r5 = sq(a[o + 5], c), r6 = sq(a[o + 6], c), r7 = sq(a[o + 7], c);
+  let i = 8;
+  const m = n - (n % 8);
+  for (; i < m; i += 8) {
+    const k = o + i;
+    r0 = f(r0 + sq(a[k], c));
+    r1 = f(r1 + sq(a[k + 1], c));
+    r2 = f(r2 + sq(a[k + 2], c));
+    r3 = f(r3 + sq(a[k + 3], c));
+    r4 = f(r4 + sq(a[k + 4], c));
+    r5 = f(r5 + sq(a[k + 5], c));
+    r6 = f(r6 + sq(a[k + 6], c));
+    r7 = f(r7 + sq(a[k + 7], c));
+  }
+  let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
+  for (; i < n; i++) res = f(res + sq(a[o + i], c));
+  return res;
+}
+
 /** Pairwise float32 sum of values v (or of f(f(v - center)^2) when `center` is given), numpy order. */
 export function pairwiseSum32(seq: Chunked | Float32Array, center?: number): number {
   const chunked = seq instanceof Chunked ? seq : new Chunked([seq]);
+  if (chunked.length === 0) return 0;
   const tmp = new Float32Array(128);
-  let ci = 0; // current chunk cursor (leaves are visited left to right)
-  const c = center === undefined ? NaN : f(center);
-  const sq = center !== undefined;
-  // Gathers block [start, start+n) into a contiguous array (fast path: one chunk).
-  const block = (start: number, n: number): { a: Float32Array; o: number } => {
-    while (ci + 1 < chunked.chunks.length && chunked.offsets[ci + 1] <= start) ci++;
-    const ch = chunked.chunks[ci];
-    const local = start - chunked.offsets[ci];
-    if (local + n <= ch.length) return { a: ch, o: local };
-    let k = 0;
-    let cj = ci;
-    let l = local;
-    while (k < n) {
-      const cc = chunked.chunks[cj];
-      const take = Math.min(n - k, cc.length - l);
-      tmp.set(cc.subarray(l, l + take), k);
-      k += take;
-      cj++;
-      l = 0;
+  const chunks = chunked.chunks;
+  const offsets = chunked.offsets;
+  let ci = 0; // chunk cursor: leaves are visited left to right
+  const squares = center !== undefined;
+  const c = squares ? f(center) : 0;
+  const leaf = (start: number, n: number): number => {
+    while (ci + 1 < chunks.length && offsets[ci + 1] <= start) ci++;
+    let a = chunks[ci];
+    let o = start - offsets[ci];
+    if (o + n > a.length) {
+      // the block spans chunks: gather it
+      let k = 0;
+      let cj = ci;
+      let l = o;
+      while (k < n) {
+        const cc = chunks[cj];
+        const take = Math.min(n - k, cc.length - l);
+        tmp.set(cc.subarray(l, l + take), k);
+        k += take;
+        cj++;
+        l = 0;
+      }
+      a = tmp;
+      o = 0;
     }
-    return { a: tmp, o: 0 };
-  };
-  const val = (a: Float32Array, i: number): number => {
-    if (!sq) return a[i];
-    const d = f(a[i] - c);
-    return f(d * d);
+    return squares ? leafSquares(a, o, n, c) : leafPlain(a, o, n);
   };
   const rec = (start: number, n: number): number => {
-    if (n < 8) {
-      const { a, o } = block(start, n);
-      let res = 0;
-      for (let i = 0; i < n; i++) res = f(res + val(a, o + i));
-      return res;
-    }
-    if (n <= 128) {
-      const { a, o } = block(start, n);
-      let r0 = val(a, o),
-        r1 = val(a, o + 1),
-        r2 = val(a, o + 2),
-        r3 = val(a, o + 3),
-        r4 = val(a, o + 4),
-        r5 = val(a, o + 5),
-        r6 = val(a, o + 6),
-        r7 = val(a, o + 7);
-      let i = 8;
-      const m = n - (n % 8);
-      for (; i < m; i += 8) {
-        r0 = f(r0 + val(a, o + i));
-        r1 = f(r1 + val(a, o + i + 1));
-        r2 = f(r2 + val(a, o + i + 2));
-        r3 = f(r3 + val(a, o + i + 3));
-        r4 = f(r4 + val(a, o + i + 4));
-        r5 = f(r5 + val(a, o + i + 5));
-        r6 = f(r6 + val(a, o + i + 6));
-        r7 = f(r7 + val(a, o + i + 7));
-      }
-      let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
-      for (; i < n; i++) res = f(res + val(a, o + i));
-      return res;
-    }
+    if (n <= 128) return leaf(start, n);
     let n2 = Math.floor(n / 2);
     n2 -= n2 % 8;
     return f(rec(start, n2) + rec(start + n2, n - n2));
   };
-  if (chunked.length === 0) return 0;
   // np.add.reduce starts from the identity 0.0: 0 + pairwise(all)
   return f(0 + rec(0, chunked.length));
 }
