@@ -4,7 +4,8 @@
  *
  * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
  * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
- * training_log_*.txt, progress.{png,svg,html}; the split goes to BUILD_DIR/preprocessed/splits_final.json.
+ * training_log_*.txt, progress.{png,svg,html}, validation/ (sliding-window predictions of the fold's validation cases
+ * and summary.json, unless --no-validation); the split goes to BUILD_DIR/preprocessed/splits_final.json.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../main.js';
@@ -23,6 +24,9 @@ interface Opts {
   backend?: string;
   allowCpu?: boolean;
   quiet?: boolean;
+  val?: boolean;
+  validation?: boolean;
+  mirror?: boolean;
 }
 
 function posInt(v: string | undefined, name: string, min = 1): number | undefined {
@@ -47,6 +51,9 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of initialization, sampling and augmentation (recorded in the checkpoint)', '0')
     .option('--backend <name>', `tfjs backend (runtime/backends): ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--allow-cpu', 'tfjs-node-gpu: continue on CPU when the GPU is not really used')
+    .option('--val', 'only run the final validation again (from checkpoint_final)')
+    .option('--no-validation', 'skip the final sliding-window validation of the fold')
+    .option('--no-mirror', 'final validation without test-time mirroring')
     .option('-q, --quiet', 'no progress bar')
     .action(async (buildDir: string, opts: Opts) => {
       const fold: number | 'all' = opts.fold === 'all' ? 'all' : (posInt(opts.fold, '--fold', 0) as number);
@@ -64,8 +71,12 @@ export function register(program: Command): void {
         seed: posInt(opts.seed, '--seed', 0),
         quiet: Boolean(opts.quiet),
         backendName,
+        validationOnly: Boolean(opts.val),
+        skipValidation: opts.validation === false,
+        validationMirror: opts.mirror !== false,
       });
-      process.stdout.write(`trained ${opts.configuration} fold ${fold}: ${res.epochsDone} epochs -> ${res.outputDir}\n`);
+      const dice = res.validation ? `, validation mean foreground Dice ${res.validation.foreground_mean.Dice.toFixed(4)}` : '';
+      process.stdout.write(`trained ${opts.configuration} fold ${fold}: ${res.epochsDone} epochs${dice} -> ${res.outputDir}\n`);
       res.net.dispose();
     });
 }

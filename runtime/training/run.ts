@@ -4,7 +4,10 @@
  * BUILD_DIR/preprocessed/splits_final.json, results in BUILD_DIR/results/<configuration>/fold_<f>/.
  * Called by `nnuc train` and by generated training modules.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { buildNetwork, type UNet } from '../networks/unet.js';
+import { validateFold } from './validation.js';
+import type { EvaluationSummary } from '../evaluation/metrics.js';
 import { existsSync } from 'node:fs';
 import { CHECKPOINT_NAMES, loadCheckpoint } from './checkpoint.js';
 import { NnucError } from '../errors.js';
@@ -31,6 +34,12 @@ export interface TrainFromPlanOptions {
   backendName?: string;
   /** stop after this many epochs of this call (tests) */
   stopAfterEpochs?: number;
+  /** skip the final sliding-window validation of the fold */
+  skipValidation?: boolean;
+  /** only (re)run the final validation from checkpoint_final (nnU-Net's --val) */
+  validationOnly?: boolean;
+  /** mirroring in the final validation (default true, as nnU-Net) */
+  validationMirror?: boolean;
 }
 
 function num(v: unknown): number | undefined {
@@ -100,7 +109,7 @@ export function foldDir(buildDir: string, configuration: string, fold: number | 
   return join(buildDir, 'results', configuration, `fold_${fold}`);
 }
 
-export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingResult & { outputDir: string; config: TrainingConfig }> {
+export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingResult & { outputDir: string; config: TrainingConfig; validation: EvaluationSummary | null }> {
   const plan = readPlan(o.buildDir);
   const conf = planConfiguration(plan, o.configuration);
   const store = openPreprocessedStore(join(o.buildDir, 'preprocessed', conf.data_identifier));
@@ -131,6 +140,28 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
   if (config.numEpochs < 1 || config.iterationsPerEpoch < 1) {
     throw new NnucError('NNU6015', 'epochs and iterations per epoch must be at least 1');
   }
+  const validate = async (net: UNet) => {
+    const dsPath = plan.dataset.path;
+    const labelsDir = dsPath ? join(isAbsolute(dsPath) ? dsPath : resolve(o.buildDir, dsPath), 'labelsTr') : null;
+    return validateFold({
+      plan,
+      configuration: o.configuration,
+      source: store,
+      valIds: split.val,
+      net,
+      outputDir,
+      labelsDir,
+      mirror: o.validationMirror ?? true,
+      quiet: o.quiet,
+      print: o.print ?? ((l) => process.stdout.write(l + '\n')),
+    });
+  };
+  if (o.validationOnly) {
+    const ck = loadCheckpoint(join(outputDir, CHECKPOINT_NAMES.final));
+    const net = buildNetwork({ ...ck.architecture, deepSupervision: false }, { weights: ck.weights });
+    const summary = await validate(net);
+    return { epochsDone: ck.state.currentEpoch, log: ck.state.logging as never, finalCheckpoint: join(outputDir, CHECKPOINT_NAMES.final), net, outputDir, config, validation: summary };
+  }
   const res = await runTraining(config, store, {
     outputDir,
     trainIds: split.train,
@@ -141,5 +172,6 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
     backendName: o.backendName,
     stopAfterEpochs: o.stopAfterEpochs,
   });
-  return { ...res, outputDir, config };
+  const validation = res.finalCheckpoint && !o.skipValidation ? await validate(res.net) : null;
+  return { ...res, outputDir, config, validation };
 }

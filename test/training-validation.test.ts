@@ -1,0 +1,94 @@
+/**
+ * Final fold validation (spec §5.10): the trained network predicts each validation case with the
+ * sliding-window predictor, predictions are exported as images and evaluated into validation/summary.json.
+ * Synthetic cases, a tiny network trained for a few steps, mirroring off to stay fast.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { parsePlan } from '../runtime/plan.js';
+import { MemoryCaseSource, syntheticCase } from '../runtime/training/memory-source.js';
+import { trainingConfigFromPlan } from '../runtime/training/run.js';
+import { runTraining } from '../runtime/training/trainer.js';
+import { validateFold } from '../runtime/training/validation.js';
+import { writeSegmentation } from '../runtime/inference/export.js';
+import { readSegmentation } from '../runtime/evaluation/folder.js';
+
+await tf.setBackend('cpu');
+
+const resampling = (isSeg: boolean, order: number) => ({ is_seg: isSeg, order, order_z: 0, force_separate_z: null });
+const plan = parsePlan({
+  format: 'nnuc-plan/1',
+  dataset: {
+    name: 'Dataset999_Synthetic',
+    channels: ['MRI'],
+    labels: [{ name: 'background', value: 0 }, { name: 'outer', value: 1 }, { name: 'core', value: 2 }],
+    has_regions: false,
+    regions_class_order: null,
+    ignore_label: null,
+    num_segmentation_heads: 3,
+    num_training: 4,
+    file_ending: '.nii.gz',
+    image_reader_writer: 'SimpleITKIO',
+  },
+  transpose_forward: [0, 1, 2],
+  transpose_backward: [0, 1, 2],
+  foreground_intensity_properties_per_channel: { '0': { max: 3, mean: 1, median: 1, min: -2, percentile_00_5: -1, percentile_99_5: 2.5, std: 0.8 } },
+  configuration_order: ['3d_fullres'],
+  configurations: {
+    '3d_fullres': {
+      dim: 3,
+      data_identifier: 'nnUNetPlans_3d_fullres',
+      preprocessor_name: 'DefaultPreprocessor',
+      batch_size: 2,
+      patch_size: [12, 12, 12],
+      median_image_size_in_voxels: [16.0, 16.0, 16.0],
+      spacing: [1, 1, 1],
+      normalization_schemes: ['ZScoreNormalization'],
+      use_mask_for_norm: [false],
+      resampling_data: resampling(false, 3),
+      resampling_seg: resampling(true, 1),
+      resampling_probabilities: resampling(false, 1),
+      network: {
+        template: 'PlainConvUNet', n_stages: 3, features_per_stage: [4, 8, 8], kernel_sizes: [[3, 3, 3], [3, 3, 3], [3, 3, 3]],
+        strides: [[1, 1, 1], [2, 2, 2], [2, 2, 2]], blocks_per_stage: [2, 2, 2], convs_per_stage_decoder: [2, 2], conv_bias: true,
+        norm: { op: 'instance', eps: 1e-5, affine: true }, dropout: null, nonlin: { op: 'leaky_relu', negative_slope: 0.01, inplace: true },
+      },
+      batch_dice: false,
+      inherits_from: null,
+      previous_stage: null,
+      next_stage: null,
+    },
+  },
+  hashes: { preprocess: 'p'.repeat(64), train: 't'.repeat(64), infer: 'i'.repeat(64) },
+});
+
+test('final validation: sliding-window predictions exported and evaluated into validation/summary.json', async () => {
+  const cases = Array.from({ length: 4 }, (_, i) => syntheticCase(`syn_${i}`, [16, 16, 16], 40 + i));
+  const source = new MemoryCaseSource(cases);
+  const out = mkdtempSync(join(tmpdir(), 'nnuc-val-'));
+  const labelsDir = join(out, 'labelsTr');
+  for (const c of cases) await writeSegmentation(join(labelsDir, `${c.id}.nii.gz`), Uint8Array.from(c.seg!), [16, 16, 16], c.properties.itk);
+  const cfg = trainingConfigFromPlan(plan, '3d_fullres', 0, { numEpochs: 2, iterationsPerEpoch: 4, valIterationsPerEpoch: 1, seed: 1 });
+  assert.equal(cfg.architecture.nStages, 3);
+  assert.equal(cfg.trainHash, 't'.repeat(64));
+  const r = await runTraining(cfg, source, { outputDir: out, trainIds: ['syn_0', 'syn_1', 'syn_2'], valIds: ['syn_3'], quiet: true, print: () => {} });
+  const before = tf.memory().numTensors;
+  const lines: string[] = [];
+  const summary = await validateFold({ plan, configuration: '3d_fullres', source, valIds: ['syn_3'], net: r.net, outputDir: out, labelsDir, mirror: false, quiet: true, print: (l) => lines.push(l) });
+  assert.equal(tf.memory().numTensors, before);
+  const pred = await readSegmentation(join(out, 'validation', 'syn_3.nii.gz'));
+  assert.deepEqual([...pred.shape], [16, 16, 16]);
+  assert.ok(Array.from(pred.data).every((v) => v === 0 || v === 1 || v === 2));
+  assert.ok(summary);
+  assert.ok(existsSync(join(out, 'validation', 'summary.json')));
+  const js = JSON.parse(readFileSync(join(out, 'validation', 'summary.json'), 'utf8'));
+  assert.deepEqual(Object.keys(js.mean).sort(), ['1', '2']);
+  const d = summary!.foreground_mean.Dice;
+  assert.ok(d >= 0 && d <= 1);
+  assert.match(lines.join('\n'), /Mean Validation Dice: /);
+  r.net.dispose();
+});
