@@ -19,12 +19,18 @@ test('examples/ is up to date (run node --import tsx scripts/regen-examples.ts a
   assert.deepEqual(exampleDifferences(), []);
 });
 
-test('generated modules are a pure function of plan.json; the examples cover a cascade, 4 channels and ResEnc', () => {
+test('generated modules are a pure function of plan.json and import only nnuc/runtime; the examples cover a cascade, 4 channels and ResEnc', () => {
   const seen = { cascade: false, multiChannel: false, resenc: false, hippocampus: false };
   for (const ex of EXAMPLES) {
     const dir = join(EXAMPLES_DIR, ex.dir);
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as PlanIR;
-    for (const f of renderModules(plan, { version: VERSION })) assert.equal(readFileSync(join(dir, f.path), 'utf8'), f.content, `${ex.dir}/${f.path}`);
+    for (const f of renderModules(plan, { version: VERSION })) {
+      assert.equal(readFileSync(join(dir, f.path), 'utf8'), f.content, `${ex.dir}/${f.path}`);
+      // layering (ARCHITECTURE.md §2): generated modules import the runtime's public API and each other only
+      for (const m of f.content.matchAll(/^import .* from (['"])(.*)\1;$/gm)) {
+        assert.ok(m[2] === 'nnuc/runtime' || /^\.\.?\/(?:[A-Za-z0-9_][A-Za-z0-9_.-]*\/)?[a-z]+\.js$/.test(m[2]), `${ex.dir}/${f.path} imports ${m[2]}`);
+      }
+    }
     if (plan.configuration_order.includes('3d_cascade_fullres')) seen.cascade = true;
     if (plan.dataset.channels.length >= 4) seen.multiChannel = true;
     if (plan.configurations['3d_fullres']?.network.template === 'ResidualEncoderUNet') seen.resenc = true;
