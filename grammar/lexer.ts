@@ -134,4 +134,4 @@ export const KEYWORDS = [
   'inherits', 'cascade', 'when', 'and', 'or', 'not', 'true', 'false', 'mm', 'GiB', 'MiB', 'deg',
 ] as const;
 
-export const nnuLexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
+export const nnuLexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: true });

@@ -62,6 +62,21 @@ const errorMessageProvider: IParserErrorMessageProvider = {
 };
 
 export class NnuParser extends CstParser {
+  /**
+   * Alternatives and gated iterations are built once and reused (Chevrotain's recommended caching):
+   * re-creating their closures on every rule invocation costs allocation and, under tsx, a name-keeping
+   * wrapper per closure.
+   */
+  private readonly cache = new Map<string, unknown>();
+  private c<T>(key: string, make: () => T): T {
+    let v = this.cache.get(key) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.cache.set(key, v);
+    }
+    return v;
+  }
+
   constructor() {
     super(L.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full', errorMessageProvider });
     this.performSelfAnalysis();
@@ -84,14 +99,14 @@ export class NnuParser extends CstParser {
   });
 
   private section = this.RULE('section', () => {
-    this.OR([
+    this.OR(this.c('or0', () => [
       { ALT: () => this.SUBRULE(this.settingsSection) },
       { ALT: () => this.SUBRULE(this.rulesSection) },
-    ]);
+    ]));
   });
 
   private settingsSection = this.RULE('settingsSection', () => {
-    this.OR([{ ALT: () => this.CONSUME(L.Fixed) }, { ALT: () => this.CONSUME(L.Empirical) }]);
+    this.OR(this.c('or1', () => [{ ALT: () => this.CONSUME(L.Fixed) }, { ALT: () => this.CONSUME(L.Empirical) }]));
     this.CONSUME(L.LBrace);
     this.MANY(() => this.SUBRULE(this.setting));
     this.CONSUME(L.RBrace);
@@ -99,7 +114,7 @@ export class NnuParser extends CstParser {
 
   private setting = this.RULE('setting', () => {
     this.CONSUME(L.Identifier);
-    this.OR([
+    this.OR(this.c('or2', () => [
       {
         ALT: () => {
           this.CONSUME(L.Eq);
@@ -113,7 +128,7 @@ export class NnuParser extends CstParser {
           this.CONSUME(L.RBrace);
         },
       },
-    ]);
+    ]));
   });
 
   private rulesSection = this.RULE('rulesSection', () => {
@@ -124,12 +139,12 @@ export class NnuParser extends CstParser {
   });
 
   private statement = this.RULE('statement', () => {
-    this.OR([
+    this.OR(this.c('or3', () => [
       { ALT: () => this.SUBRULE(this.letDecl) },
       { ALT: () => this.SUBRULE(this.assignment) },
       { ALT: () => this.SUBRULE(this.ifStatement) },
       { ALT: () => this.SUBRULE(this.configurationDecl) },
-    ]);
+    ]));
   });
 
   private letDecl = this.RULE('letDecl', () => {
@@ -157,7 +172,7 @@ export class NnuParser extends CstParser {
     this.SUBRULE(this.block);
     this.OPTION(() => {
       this.CONSUME(L.Else);
-      this.OR([{ ALT: () => this.SUBRULE(this.ifStatement) }, { ALT: () => this.SUBRULE2(this.block) }]);
+      this.OR(this.c('or4', () => [{ ALT: () => this.SUBRULE(this.ifStatement) }, { ALT: () => this.SUBRULE2(this.block) }]));
     });
   });
 
@@ -165,7 +180,7 @@ export class NnuParser extends CstParser {
     this.CONSUME(L.Configuration);
     this.CONSUME(L.Identifier);
     this.OPTION(() => {
-      this.OR([
+      this.OR(this.c('or5', () => [
         {
           ALT: () => {
             this.CONSUME(L.Inherits);
@@ -180,7 +195,7 @@ export class NnuParser extends CstParser {
             this.CONSUME4(L.Identifier);
           },
         },
-      ]);
+      ]));
     });
     this.OPTION2(() => {
       this.CONSUME(L.When);
@@ -192,7 +207,7 @@ export class NnuParser extends CstParser {
   // --- expressions -------------------------------------------------------------------------------
 
   public expression = this.RULE('expression', () => {
-    this.OR([{ ALT: () => this.SUBRULE(this.ifExpression) }, { ALT: () => this.SUBRULE(this.orExpression) }]);
+    this.OR(this.c('or6', () => [{ ALT: () => this.SUBRULE(this.ifExpression) }, { ALT: () => this.SUBRULE(this.orExpression) }]));
   });
 
   private ifExpression = this.RULE('ifExpression', () => {
@@ -221,7 +236,7 @@ export class NnuParser extends CstParser {
   });
 
   private notExpression = this.RULE('notExpression', () => {
-    this.OR([
+    this.OR(this.c('or7', () => [
       {
         ALT: () => {
           this.CONSUME(L.Not);
@@ -229,20 +244,20 @@ export class NnuParser extends CstParser {
         },
       },
       { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
+    ]));
   });
 
   private comparison = this.RULE('comparison', () => {
     this.SUBRULE(this.rangeExpression);
     this.OPTION(() => {
-      this.OR([
+      this.OR(this.c('or8', () => [
         { ALT: () => this.CONSUME(L.EqEq) },
         { ALT: () => this.CONSUME(L.NotEq) },
         { ALT: () => this.CONSUME(L.LtEq) },
         { ALT: () => this.CONSUME(L.GtEq) },
         { ALT: () => this.CONSUME(L.Lt) },
         { ALT: () => this.CONSUME(L.Gt) },
-      ]);
+      ]));
       this.SUBRULE2(this.rangeExpression);
     });
   });
@@ -258,7 +273,7 @@ export class NnuParser extends CstParser {
   private additive = this.RULE('additive', () => {
     this.SUBRULE(this.multiplicative);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(L.Plus) }, { ALT: () => this.CONSUME(L.Minus) }]);
+      this.OR(this.c('or9', () => [{ ALT: () => this.CONSUME(L.Plus) }, { ALT: () => this.CONSUME(L.Minus) }]));
       this.SUBRULE2(this.multiplicative);
     });
   });
@@ -266,13 +281,13 @@ export class NnuParser extends CstParser {
   private multiplicative = this.RULE('multiplicative', () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(L.Star) }, { ALT: () => this.CONSUME(L.Slash) }]);
+      this.OR(this.c('or10', () => [{ ALT: () => this.CONSUME(L.Star) }, { ALT: () => this.CONSUME(L.Slash) }]));
       this.SUBRULE2(this.unary);
     });
   });
 
   private unary = this.RULE('unary', () => {
-    this.OR([
+    this.OR(this.c('or11', () => [
       {
         ALT: () => {
           this.CONSUME(L.Minus);
@@ -280,13 +295,13 @@ export class NnuParser extends CstParser {
         },
       },
       { ALT: () => this.SUBRULE(this.postfix) },
-    ]);
+    ]));
   });
 
   private postfix = this.RULE('postfix', () => {
     this.SUBRULE(this.primary);
     this.MANY(() => {
-      this.OR([
+      this.OR(this.c('or12', () => [
         {
           ALT: () => {
             this.CONSUME(L.Dot);
@@ -300,12 +315,12 @@ export class NnuParser extends CstParser {
             this.CONSUME(L.RBracket);
           },
         },
-      ]);
+      ]));
     });
   });
 
   private primary = this.RULE('primary', () => {
-    this.OR([
+    this.OR(this.c('or13', () => [
       {
         ALT: () => {
           this.CONSUME(L.NumberLit);
@@ -325,20 +340,20 @@ export class NnuParser extends CstParser {
       { ALT: () => this.SUBRULE(this.list) },
       { ALT: () => this.SUBRULE(this.record) },
       { ALT: () => this.SUBRULE(this.parenthesized) },
-    ]);
+    ]));
   });
 
   private callArguments = this.RULE('callArguments', () => {
     this.CONSUME(L.LParen);
     this.OPTION(() => {
       this.SUBRULE(this.argument);
-      this.MANY({
+      this.MANY(this.c('many0', () => ({
         GATE: () => this.LA(2).tokenType !== L.RParen,
         DEF: () => {
           this.CONSUME(L.Comma);
           this.SUBRULE2(this.argument);
         },
-      });
+      })));
       this.OPTION2(() => this.CONSUME2(L.Comma));
     });
     this.CONSUME(L.RParen);
@@ -356,13 +371,13 @@ export class NnuParser extends CstParser {
     this.CONSUME(L.LBracket);
     this.OPTION(() => {
       this.SUBRULE(this.expression);
-      this.MANY({
+      this.MANY(this.c('many1', () => ({
         GATE: () => this.LA(2).tokenType !== L.RBracket,
         DEF: () => {
           this.CONSUME(L.Comma);
           this.SUBRULE2(this.expression);
         },
-      });
+      })));
       this.OPTION2(() => this.CONSUME2(L.Comma));
     });
     this.CONSUME(L.RBracket);
@@ -372,13 +387,13 @@ export class NnuParser extends CstParser {
     this.CONSUME(L.LBrace);
     this.OPTION(() => {
       this.SUBRULE(this.recordField);
-      this.MANY({
+      this.MANY(this.c('many2', () => ({
         GATE: () => this.LA(2).tokenType !== L.RBrace,
         DEF: () => {
           this.CONSUME(L.Comma);
           this.SUBRULE2(this.recordField);
         },
-      });
+      })));
       this.OPTION2(() => this.CONSUME2(L.Comma));
     });
     this.CONSUME(L.RBrace);
