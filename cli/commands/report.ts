@@ -1,5 +1,5 @@
 /**
- * `nnuc report BUILD_DIR [-o FILE] [--cases N]`: one self-contained HTML file with the cross-validation table,
+ * `nnuc report BUILD_DIR [-o FILE] [--cases N] [--dataset DIR]`: one self-contained HTML file with the cross-validation table,
  * the selection (after nnuc find-best), the training curves and slice overlays (image | reference | prediction)
  * of a few validation cases. Default output BUILD_DIR/report.html.
  */
@@ -17,11 +17,12 @@ export function register(program: Command): void {
     .argument('<BUILD_DIR>', 'the build folder (plan.json, results/)')
     .option('-o, --output <file>', 'report file (default BUILD_DIR/report.html)')
     .option('--cases <n>', 'number of validation cases shown as slice overlays (default 3)')
-    .action(async (buildDir: string, opts: { output?: string; cases?: string }) => {
+    .option('-d, --dataset <dir>', 'raw dataset folder for the overlays (default: plan.json dataset.path)')
+    .action(async (buildDir: string, opts: { output?: string; cases?: string; dataset?: string }) => {
       const n = opts.cases === undefined ? 3 : Number(opts.cases);
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`--cases takes a whole number (got ${opts.cases})`);
       const plan = readPlan(buildDir);
-      const data = await collectReport(buildDir, plan, { overlayCases: n });
+      const data = await collectReport(buildDir, plan, { overlayCases: n, ...(opts.dataset ? { datasetDir: opts.dataset } : {}) });
       const out = opts.output ?? join(buildDir, 'report.html');
       writeReport(out, data);
       process.stdout.write(`report: ${data.cv?.length ?? 0} CV rows, ${data.curves?.length ?? 0} curves, ${data.overlays?.length ?? 0} overlays -> ${out}\n`);

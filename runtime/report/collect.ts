@@ -17,7 +17,7 @@ import { overlayFromFiles, type ReportCurves, type ReportCvEntry, type ReportDat
 
 const dirs = (p: string): string[] => (existsSync(p) ? readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : []);
 
-export async function collectReport(buildDir: string, plan: RuntimePlan, opts: { overlayCases?: number; title?: string; notes?: string[] } = {}): Promise<ReportData> {
+export async function collectReport(buildDir: string, plan: RuntimePlan, opts: { overlayCases?: number; title?: string; notes?: string[]; datasetDir?: string } = {}): Promise<ReportData> {
   const results = join(buildDir, 'results');
   const cv: ReportCvEntry[] = [];
   const curves: ReportCurves[] = [];
@@ -56,7 +56,7 @@ export async function collectReport(buildDir: string, plan: RuntimePlan, opts: {
   }
   const overlays: ReportOverlay[] = [];
   const n = opts.overlayCases ?? 3;
-  const dsPath = plan.dataset.path ? (isAbsolute(plan.dataset.path) ? plan.dataset.path : resolve(buildDir, plan.dataset.path)) : null;
+  const dsPath = opts.datasetDir ?? (plan.dataset.path ? (isAbsolute(plan.dataset.path) ? plan.dataset.path : resolve(buildDir, plan.dataset.path)) : null);
   const oc = bestConfiguration ?? configurations[0];
   if (n > 0 && dsPath && oc) {
     const ending = plan.dataset.file_ending;
