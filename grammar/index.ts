@@ -51,12 +51,14 @@ function emptyRecipe(file: string, text: string): Recipe {
   return { kind: 'Recipe', name: null, extends: null, fixed: null, rules: null, empirical: null, comments: [], span: spanAt(file, text, 0, text.length) };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Decodes bytes as strict UTF-8 (no NUL); returns a diagnostic instead of text when they are not. */
 export function decodeRecipe(bytes: Uint8Array, file: string): { text: string } | { diagnostic: Diagnostic } {
   if (bytes.length > MAX_RECIPE_BYTES) return { diagnostic: diagnostic('NNU1007', { file }, { size: bytes.length, limit: MAX_RECIPE_BYTES }) };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return { diagnostic: diagnostic('NNU1006', { file }, { reason: 'invalid UTF-8' }) };
   }
