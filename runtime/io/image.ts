@@ -66,7 +66,17 @@ function loadBytes(path: string): Uint8Array {
  * NaN/inf voxels of float files: the NIfTI library behind ITK (and SimpleITK, nnU-Net's reader) silently
  * replaces them by 0 when reading.
  */
-function checkNifti(path: string, b: Uint8Array): number {
+interface NiftiInfo {
+  nonFinite: number;
+  datatype: number;
+  voxOffset: number;
+  le: boolean;
+  nvox: number;
+  slope: number;
+  inter: number;
+}
+
+function checkNifti(path: string, b: Uint8Array): NiftiInfo {
   if (b.byteLength < 348) throw new NnucError('NNU4002', `not a NIfTI file: ${b.byteLength} bytes, a header alone has 348`, { file: path });
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let le = true;
@@ -79,12 +89,16 @@ function checkNifti(path: string, b: Uint8Array): number {
   let nvox = 1;
   let bitpix: number;
   let voxOffset: number;
+  let slope: number;
+  let inter: number;
   if (hdr === 348) {
     const ndim = dv.getInt16(40, le);
     if (ndim < 1 || ndim > 7) throw new NnucError('NNU4002', `corrupt NIfTI header: dim[0] = ${ndim}`, { file: path });
     for (let i = 1; i <= ndim; i++) nvox *= Math.max(1, dv.getInt16(40 + 2 * i, le));
     bitpix = dv.getInt16(72, le);
     voxOffset = Math.max(352, Math.floor(dv.getFloat32(108, le)));
+    slope = dv.getFloat32(112, le);
+    inter = dv.getFloat32(116, le);
   } else {
     if (b.byteLength < 544) throw new NnucError('NNU4002', 'truncated NIfTI-2 header', { file: path });
     const ndim = Number(dv.getBigInt64(16, le));
@@ -92,6 +106,8 @@ function checkNifti(path: string, b: Uint8Array): number {
     for (let i = 1; i <= ndim; i++) nvox *= Math.max(1, Number(dv.getBigInt64(16 + 8 * i, le)));
     bitpix = dv.getInt16(14, le);
     voxOffset = Number(dv.getBigInt64(168, le));
+    slope = dv.getFloat64(176, le);
+    inter = dv.getFloat64(184, le);
   }
   const need = voxOffset + Math.ceil((nvox * bitpix) / 8);
   if (b.byteLength < need) {
@@ -106,7 +122,44 @@ function checkNifti(path: string, b: Uint8Array): number {
       if (!Number.isFinite(v)) nonFinite++;
     }
   }
-  return nonFinite;
+  return { nonFinite, datatype, voxOffset, le, nvox, slope, inter };
+}
+
+const NIFTI_TYPES: Record<number, [string, { new (b: ArrayBuffer): ArrayBufferView & ArrayLike<number> & { [i: number]: number }; BYTES_PER_ELEMENT: number }, string]> = {
+  2: ['uint8', Uint8Array, 'getUint8'],
+  4: ['int16', Int16Array, 'getInt16'],
+  8: ['int32', Int32Array, 'getInt32'],
+  16: ['float32', Float32Array, 'getFloat32'],
+  64: ['float64', Float64Array, 'getFloat64'],
+  256: ['int8', Int8Array, 'getInt8'],
+  512: ['uint16', Uint16Array, 'getUint16'],
+  768: ['uint32', Uint32Array, 'getUint32'],
+};
+
+/**
+ * Fast NIfTI voxel path: ITK reads only the header (geometry exactly as ITK/SimpleITK computes it) and the
+ * voxels are taken straight from the decompressed bytes, when that gives ITK's result bit for bit: a plain
+ * scalar type, no intensity scaling, ITK's size equal to the header's. NaN/inf become 0 as in the NIfTI
+ * library. Returns null when the full ITK read is needed.
+ */
+function niftiVoxels(head: ItkImage, b: Uint8Array, info: NiftiInfo): ItkImage | null {
+  const t = NIFTI_TYPES[info.datatype];
+  if (!t || head.componentType !== t[0] || head.components !== 1 || head.pixelType !== 'Scalar') return null;
+  if (!(info.slope === 0 || (info.slope === 1 && info.inter === 0)) || !Number.isFinite(info.slope)) return null;
+  if (head.size.reduce((x, y) => x * y, 1) !== info.nvox) return null;
+  const [, T, getter] = t;
+  const start = b.byteOffset + info.voxOffset;
+  const bytes = info.nvox * T.BYTES_PER_ELEMENT;
+  let data: ArrayBufferView & ArrayLike<number> & { [i: number]: number };
+  if (info.le || T.BYTES_PER_ELEMENT === 1) data = new T(b.buffer.slice(start, start + bytes) as ArrayBuffer);
+  else {
+    data = new T(new ArrayBuffer(bytes));
+    const dv = new DataView(b.buffer, start, bytes);
+    const get = (dv as unknown as Record<string, (o: number, le: boolean) => number>)[getter].bind(dv);
+    for (let i = 0; i < info.nvox; i++) data[i] = get(i * T.BYTES_PER_ELEMENT, false);
+  }
+  if (info.nonFinite) for (let i = 0; i < info.nvox; i++) if (!Number.isFinite(data[i])) data[i] = 0;
+  return { ...head, data };
 }
 
 async function readRaw(path: string, informationOnly: boolean): Promise<ItkImage> {
@@ -129,10 +182,16 @@ async function readRaw(path: string, informationOnly: boolean): Promise<ItkImage
     }
     name = name.slice(0, -3);
   }
-  const nonFinite = kind.io === 'nifti' ? checkNifti(path, bytes) : 0;
+  const nifti = kind.io === 'nifti' ? checkNifti(path, bytes) : null;
+  const nonFinite = nifti?.nonFinite ?? 0;
   let img: ItkImage | null;
   try {
-    img = await itkRead(kind.io, name, bytes, informationOnly);
+    if (nifti) {
+      // header only through ITK (the voxel bytes stay out of the wasm heap), voxels decoded here when exact
+      const head = await itkRead('nifti', name, bytes.subarray(0, nifti.voxOffset), true);
+      img = head && (informationOnly ? head : niftiVoxels(head, bytes, nifti));
+      if (!img && head && !informationOnly) img = await itkRead(kind.io, name, bytes, false);
+    } else img = await itkRead(kind.io, name, bytes, informationOnly);
   } catch (e) {
     throw new NnucError('NNU4002', `ITK could not read the image: ${firstLine(String((e as Error)?.message ?? e))}`, { file: path, cause: e });
   }
