@@ -1,7 +1,8 @@
 /**
  * `nnuc train` end to end on real Hippocampus cases (datasets/Dataset004_HippocampusMini): a plan with a
  * small network, `nnuc preprocess`, then `nnuc train` on the pure-JS cpu backend. The loss falls over three
- * short epochs; log lines, curves, checkpoints and splits_final.json are written; `--continue` after the end
+ * short epochs; log lines, curves, checkpoints, splits_final.json and the final validation (sliding-window
+ * predictions + summary.json) are written; `--continue` after the end
  * is a no-op; a changed train hash is refused with NNU6020.
  */
 import { test } from 'node:test';
@@ -113,7 +114,7 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
     const pp = await cli(['preprocess', build, '--workers', '0', '--quiet']);
     assert.equal(pp.code, 0, pp.err);
 
-    const tr = await cli(['train', build, '-c', '3d_fullres', '-f', '0', '--epochs', '3', '--iterations', '4', '--val-iterations', '1', '--backend', 'cpu', '--quiet']);
+    const tr = await cli(['train', build, '-c', '3d_fullres', '-f', '0', '--epochs', '3', '--iterations', '4', '--val-iterations', '1', '--backend', 'cpu', '--quiet', '--no-mirror']);
     assert.equal(tr.code, 0, tr.err);
     const losses = [...tr.out.matchAll(/: train_loss (-?[\d.]+)/g)].map((m) => Number(m[1]));
     assert.equal(losses.length, 3);
@@ -123,6 +124,11 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
     assert.match(tr.out, /4 training and 1 validation cases, backend cpu/);
     const fold = join(build, 'results', '3d_fullres', 'fold_0');
     for (const f of ['checkpoint_final.nnuc', 'checkpoint_best.nnuc', 'progress.png', 'progress.svg', 'progress.html']) assert.ok(existsSync(join(fold, f)), f);
+    // final validation: the fold's validation case predicted (sliding window) and evaluated against labelsTr
+    const summary = JSON.parse(readFileSync(join(fold, 'validation', 'summary.json'), 'utf8'));
+    assert.equal(summary.metric_per_case.length, 1);
+    assert.match(tr.out, /Mean Validation Dice: /);
+    assert.match(tr.out, /validation mean foreground Dice \d/);
     const splits = JSON.parse(readFileSync(join(build, 'preprocessed', 'splits_final.json'), 'utf8'));
     assert.equal(splits.length, 5);
     // KFold(5, shuffle, 12345) on 5 sorted ids: RandomState(12345).shuffle(range(5))
@@ -133,7 +139,7 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
     assert.equal(ck.architecture.networkClass, 'PlainConvUNet');
 
     // finished: --continue (which keeps the recorded run length) does nothing more
-    const again = await cli(['train', build, '-c', '3d_fullres', '-f', '0', '--backend', 'cpu', '--quiet', '--continue']);
+    const again = await cli(['train', build, '-c', '3d_fullres', '-f', '0', '--backend', 'cpu', '--quiet', '--continue', '--no-validation']);
     assert.equal(again.code, 0, again.err);
     assert.doesNotMatch(again.out, /: Epoch \d/);
     // the plan's training settings changed: refuse to continue
