@@ -389,7 +389,7 @@ class Formatter {
       if (c && c.span.startOffset >= p.end && c.span.startOffset < e.span.endOffset) {
         const gap = this.text.slice(p.end, c.span.startOffset);
         if (!gap.includes('\n')) {
-          out[out.length - 1] += ' ' + c.text;
+          out[out.length - 1] += '  ' + c.text;
           this.ci++;
         }
       }
