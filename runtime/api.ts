@@ -107,12 +107,27 @@ export interface TrainOptions {
   readonly iterationsPerEpoch?: number;
   readonly valIterationsPerEpoch?: number;
   readonly seed?: number;
+  /** override the plan's batch size (small machines) */
+  readonly batchSize?: number;
+  /** final sliding-window validation of each fold (default true, as nnU-Net) */
+  readonly validation?: boolean;
+  /** only rerun the final validation from checkpoint_final (nnU-Net's --val) */
+  readonly validationOnly?: boolean;
+  /** test-time mirroring in the final validation (default true) */
+  readonly validationMirror?: boolean;
   readonly quiet?: boolean;
 }
 
 export interface TrainReport {
   readonly configuration: string;
-  readonly folds: ReadonlyArray<{ readonly fold: number | 'all'; readonly outputDir: string; readonly epochsDone: number; readonly finalCheckpoint: string | null }>;
+  readonly folds: ReadonlyArray<{
+    readonly fold: number | 'all';
+    readonly outputDir: string;
+    readonly epochsDone: number;
+    readonly finalCheckpoint: string | null;
+    /** mean foreground Dice of the final validation (null when skipped or without reference labels) */
+    readonly validationDice: number | null;
+  }>;
 }
 
 /** Trains folds of one configuration on the preprocessed store (run `nnuc preprocess BUILD_DIR` first). */
@@ -134,12 +149,16 @@ export async function trainConfiguration(build: BuildHandle, configuration: stri
       ...(opts.iterationsPerEpoch !== undefined ? { iterations: opts.iterationsPerEpoch } : {}),
       ...(opts.valIterationsPerEpoch !== undefined ? { valIterations: opts.valIterationsPerEpoch } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+      skipValidation: opts.validation === false,
+      validationOnly: opts.validationOnly ?? false,
+      validationMirror: opts.validationMirror ?? true,
       resume: opts.resume ?? false,
       quiet: opts.quiet ?? false,
       backendName: backend.name,
     });
     r.net.dispose();
-    out.push({ fold, outputDir: r.outputDir, epochsDone: r.epochsDone, finalCheckpoint: r.finalCheckpoint });
+    out.push({ fold, outputDir: r.outputDir, epochsDone: r.epochsDone, finalCheckpoint: r.finalCheckpoint, validationDice: r.validation?.foreground_mean.Dice ?? null });
   }
   return { configuration, folds: out };
 }
@@ -165,7 +184,10 @@ function entryArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof pars
   }
 }
 
-/** `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--val-iterations N] [--seed S] [--quiet]` */
+/**
+ * `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--val-iterations N]
+ *  [--batch-size N] [--seed S] [--val] [--no-validation] [--no-mirror] [--quiet]`
+ */
 export async function trainMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
   const { values } = entryArgs({
     args: [...argv],
@@ -178,7 +200,11 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
       epochs: { type: 'string' },
       iterations: { type: 'string' },
       'val-iterations': { type: 'string' },
+      'batch-size': { type: 'string' },
       seed: { type: 'string' },
+      val: { type: 'boolean' },
+      'no-validation': { type: 'boolean' },
+      'no-mirror': { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
   });
@@ -189,10 +215,17 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
     epochs: parsePositive('epochs', values.epochs),
     iterationsPerEpoch: parsePositive('iterations', values.iterations),
     valIterationsPerEpoch: parsePositive('val-iterations', values['val-iterations']),
+    batchSize: parsePositive('batch-size', values['batch-size']),
+    validation: !values['no-validation'],
+    validationOnly: values.val ?? false,
+    validationMirror: !values['no-mirror'],
     seed: values.seed === undefined ? undefined : Number(values.seed),
     quiet: values.quiet ?? false,
   });
-  for (const f of report.folds) process.stdout.write(`${configuration} fold ${f.fold}: ${f.epochsDone} epochs, ${f.finalCheckpoint ?? 'no final checkpoint yet'}\n`);
+  for (const f of report.folds) {
+    const dice = f.validationDice === null ? '' : `, validation mean foreground Dice ${f.validationDice.toFixed(4)}`;
+    process.stdout.write(`${configuration} fold ${f.fold}: ${f.epochsDone} epochs, ${f.finalCheckpoint ?? 'no final checkpoint yet'}${dice}\n`);
+  }
 }
 
 export interface PredictorOptions {

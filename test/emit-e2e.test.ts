@@ -29,9 +29,12 @@ test('generated train.ts / predict.ts / Predictor run the plan on Hippocampus', 
     nnuc('compile', join(ROOT, 'recipes', 'nnunet.nnu'), '--fingerprint', join(ROOT, 'examples', 'inputs', 'Dataset004_HippocampusMini', 'fingerprint.json'),
       '--dataset-json', join(DS, 'dataset.json'), '--dataset-name', 'Dataset004_HippocampusMini', '--out', build, '-q');
     nnuc('preprocess', build, '-c', '3d_fullres', '-d', DS, '--cases', 'hippocampus_001,hippocampus_003', '-w', '0', '-q');
-    const train = nnuc('run', join(build, '3d_fullres', 'train.ts'), '--fold', 'all', '--epochs', '1', '--iterations', '1', '--val-iterations', '1', '--quiet');
+    const train = nnuc('run', join(build, '3d_fullres', 'train.ts'), '--fold', 'all', '--epochs', '1', '--iterations', '1', '--val-iterations', '1', '--no-mirror', '--quiet');
     assert.match(train.stdout, /3d_fullres fold all: 1 epochs, .*checkpoint_final\.nnuc/);
-    assert.ok(existsSync(join(build, 'results', '3d_fullres', 'fold_all', 'checkpoint_final.nnuc')));
+    const foldDir = join(build, 'results', '3d_fullres', 'fold_all');
+    assert.ok(existsSync(join(foldDir, 'checkpoint_final.nnuc')));
+    // the fold's final sliding-window validation ran (nnU-Net's perform_actual_validation)
+    for (const id of ['hippocampus_001', 'hippocampus_003']) assert.ok(existsSync(join(foldDir, 'validation', `${id}.nii.gz`)), id);
 
     const input = join(dir, 'in');
     mkdirSync(input);
