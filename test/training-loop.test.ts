@@ -201,3 +201,16 @@ test('--continue resumes exactly (weights, momentum, lr, epoch, logger) and refu
   writeFileSync(join(b, `.${CHECKPOINT_NAMES.final}.999.0.tmp`), 'partial');
   assert.equal(loadCheckpoint(join(b, CHECKPOINT_NAMES.final)).state.currentEpoch, 2);
 });
+
+test('augmentation in worker threads gives exactly the main-thread results', async () => {
+  const ids = { trainIds: ['case_0', 'case_1', 'case_2'], valIds: ['case_3'], quiet: true, print: () => {} };
+  const cfg = config({ numEpochs: 1, iterationsPerEpoch: 2, seed: 9 });
+  const main = await runTraining(cfg, source, { outputDir: mkdtempSync(join(tmpdir(), 'nnuc-w0-')), ...ids, workers: 0 });
+  const threaded = await runTraining(cfg, source, { outputDir: mkdtempSync(join(tmpdir(), 'nnuc-w2-')), ...ids, workers: 2 });
+  assert.deepEqual(threaded.log.train_losses, main.log.train_losses);
+  const a = main.net.getWeights();
+  const b = threaded.net.getWeights();
+  for (const [k, v] of a) assert.deepEqual(Array.from(b.get(k)!.data), Array.from(v.data), k);
+  main.net.dispose();
+  threaded.net.dispose();
+});

@@ -1,6 +1,6 @@
 /**
  * `nnuc train BUILD_DIR --configuration C --fold N|all [--epochs E] [--iterations I] [--val-iterations V]
- *  [--batch-size B] [--continue] [--seed S] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
+ *  [--batch-size B] [--continue] [--seed S] [--workers N] [--val] [--no-validation] [--no-mirror] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
  *
  * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
  * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../main.js';
 import { trainFromPlan } from '../../runtime/training/run.js';
 import { BACKEND_NAMES, selectBackend } from '../../runtime/backends/index.js';
+import { defaultWorkers } from '../../runtime/util/workers.js';
 
 interface Opts {
   configuration: string;
@@ -27,6 +28,7 @@ interface Opts {
   val?: boolean;
   validation?: boolean;
   mirror?: boolean;
+  workers?: string;
 }
 
 function posInt(v: string | undefined, name: string, min = 1): number | undefined {
@@ -54,6 +56,7 @@ export function register(program: Command): void {
     .option('--val', 'only run the final validation again (from checkpoint_final)')
     .option('--no-validation', 'skip the final sliding-window validation of the fold')
     .option('--no-mirror', 'final validation without test-time mirroring')
+    .option('-w, --workers <n>', 'augmentation worker threads beside training (default: CPUs - 1, at most 4; 0 = main thread)')
     .option('-q, --quiet', 'no progress bar')
     .action(async (buildDir: string, opts: Opts) => {
       const fold: number | 'all' = opts.fold === 'all' ? 'all' : (posInt(opts.fold, '--fold', 0) as number);
@@ -74,6 +77,7 @@ export function register(program: Command): void {
         validationOnly: Boolean(opts.val),
         skipValidation: opts.validation === false,
         validationMirror: opts.mirror !== false,
+        workers: opts.workers !== undefined ? (posInt(opts.workers, '--workers', 0) as number) : Math.max(0, Math.min(4, (await defaultWorkers()) - 1)),
       });
       const dice = res.validation ? `, validation mean foreground Dice ${res.validation.foreground_mean.Dice.toFixed(4)}` : '';
       process.stdout.write(`trained ${opts.configuration} fold ${fold}: ${res.epochsDone} epochs${dice} -> ${res.outputDir}\n`);

@@ -40,6 +40,8 @@ export interface TrainFromPlanOptions {
   validationOnly?: boolean;
   /** mirroring in the final validation (default true, as nnU-Net) */
   validationMirror?: boolean;
+  /** augmentation worker threads (default 0: main thread) */
+  workers?: number;
 }
 
 function num(v: unknown): number | undefined {
@@ -171,6 +173,7 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
     print: o.print,
     backendName: o.backendName,
     stopAfterEpochs: o.stopAfterEpochs,
+    workers: o.workers ?? 0,
   });
   const validation = res.finalCheckpoint && !o.skipValidation ? await validate(res.net) : null;
   return { ...res, outputDir, config, validation };

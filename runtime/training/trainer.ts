@@ -16,6 +16,8 @@ import { deepSupervisionScales, type ArchitectureSpec } from '../networks/archit
 import { buildNetwork, type UNet, type WeightArray } from '../networks/unet.js';
 import { augmentTraining, augmentValidation, defaultAugmentationConfig, type AugmentationConfig, type AugmentedSample, type PlanAugmentSettings } from '../augmentation/pipeline.js';
 import { DataLoader } from './dataloader.js';
+import { WorkerPool } from '../util/workers.js';
+import type { AugmentTask } from '../augmentation/tasks.js';
 import { dcAndBceLoss, dcAndCeLoss, deepSupervisionLoss, deepSupervisionWeights } from './loss.js';
 import { SgdNesterov, clipGradNorm, polyLr } from './optimizer.js';
 import { Rng } from './random.js';
@@ -84,6 +86,8 @@ export interface RunOptions {
   quiet?: boolean;
   /** backend name for the log */
   backendName?: string;
+  /** augmentation worker threads beside training (0 = in the main thread); results are identical */
+  workers?: number;
 }
 
 export interface TrainingResult {
@@ -325,6 +329,16 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     hasIgnoreLabel: cfg.ignoreLabel !== null,
   });
   const regions = cfg.regions !== null;
+  const pool = (opts.workers ?? 0) > 0 ? new WorkerPool(new URL('../augmentation/tasks.js', import.meta.url), { size: opts.workers as number }) : null;
+  /** Samples a batch (main thread) and starts its augmentation (workers) without waiting for it. */
+  const prepare = async (epoch: number, it: number): Promise<Array<Promise<AugmentedSample>>> => {
+    const batch = await trainLoader.nextBatch(Rng.derive(cfg.seed, epoch, it, 0));
+    return batch.samples.map((s, j) => {
+      const seed = [cfg.seed, epoch, it, 1, j];
+      if (!pool) return Promise.resolve(augmentTraining(s, aug, Rng.derive(...seed)));
+      return pool.run<AugmentedSample>('augment', { sample: s, cfg: aug, seed } satisfies AugmentTask, batch.keys[j]);
+    });
+  };
 
   if (startEpoch === 0) {
     print(`Training ${cfg.configuration} fold ${cfg.fold}: ${opts.trainIds.length} training and ${opts.valIds.length} validation cases, backend ${opts.backendName ?? tf.getBackend()}`);
@@ -341,9 +355,11 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     print(`Current learning rate: ${npRound(lr, 5)}`);
     const progress = new Progress({ label: `epoch ${epoch}`, total: cfg.iterationsPerEpoch + cfg.valIterationsPerEpoch, unit: 'it', quiet: opts.quiet });
     let lossSum = 0;
+    let pending = await prepare(epoch, 0);
     for (let it = 0; it < cfg.iterationsPerEpoch; it++) {
-      const batch = await trainLoader.nextBatch(Rng.derive(cfg.seed, epoch, it, 0));
-      const samples = batch.samples.map((s, j) => augmentTraining(s, aug, Rng.derive(cfg.seed, epoch, it, 1, j)));
+      const samples = await Promise.all(pending);
+      // the next batch is sampled now and augmented in the workers while this step trains
+      if (it + 1 < cfg.iterationsPerEpoch) pending = await prepare(epoch, it + 1);
       const { x, targets } = batchTensors(samples, regions);
       const l = trainer.trainStep(x, targets, lr);
       x.dispose();
@@ -415,5 +431,6 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     save(CHECKPOINT_NAMES.latest, epoch);
   }
   trainer.opt.dispose();
+  await pool?.close();
   return { epochsDone: epoch, log, finalCheckpoint, net: trainer.net };
 }
