@@ -151,6 +151,9 @@ test('mirroring averages logits over the 8 flips: a position-dependent network b
   // channel 0: 1 everywhere; channel 1: 1 + mean(i, 3 − i) = 1 + 1.5
   assert.deepEqual(Array.from(y.subarray(0, 16)), new Array(16).fill(1));
   assert.deepEqual(Array.from(y.subarray(16)), new Array(16).fill(2.5));
+  // the mirrored variants in one batched call give the same numbers
+  const batched = await predictWithMirroring(rampNet(2), x, shape, [0, 1, 2], 2, true);
+  assert.deepEqual(Array.from(batched), Array.from(y));
   const noMirror = await predictWithMirroring(rampNet(2), x, shape, null, 2);
   assert.deepEqual(Array.from(noMirror.subarray(16, 20)), [1, 1, 1, 1]);
   assert.deepEqual(Array.from(noMirror.subarray(28, 32)), [4, 4, 4, 4]);
@@ -172,7 +175,7 @@ test('sliding window: a pointwise network is reproduced exactly (weights cancel)
   for (let i = 0; i < data.length; i++) assert.ok(Math.abs(r3.data[i] - 2 * data[i]) < 1e-5, `voxel ${i}`);
   // tiles: axis0 5/4 → [0,1]; axis1 9/6 → n=ceil(3/3)+1=2 → [0,3]; axis2 padded to 8 → [0]; 4 tiles / 3 per batch
   assert.equal(calls, 2);
-  const r2 = await predictSlidingWindow(data, shape, identity, { patchSize: [6, 6], numOutputChannels: 1, mirrorAxes: [0, 1] });
+  const r2 = await predictSlidingWindow(data, shape, identity, { patchSize: [6, 6], numOutputChannels: 1, mirrorAxes: [0, 1], tilesPerBatch: 4, batchMirrors: true });
   for (let i = 0; i < data.length; i++) assert.ok(Math.abs(r2.data[i] - 2 * data[i]) < 1e-5);
 });
 

@@ -27,6 +27,8 @@ export interface SlidingWindowOptions {
   readonly mirrorAxes?: readonly number[] | null;
   /** Tiles per network call (nnU-Net: 1). Results do not depend on it. */
   readonly tilesPerBatch?: number;
+  /** Run the mirrored variants of a batch in one network call (larger batches; for GPUs). Same results. */
+  readonly batchMirrors?: boolean;
   /** Called after each batch of tiles. */
   readonly onProgress?: (tilesDone: number, tilesTotal: number) => void;
   /** A precomputed importance map for `patchSize` (see computeGaussian). */
@@ -92,6 +94,7 @@ export async function predictWithMirroring(
   shape: readonly number[],
   mirrorAxes: readonly number[] | null | undefined,
   numOutputChannels: number,
+  batchMirrors = false,
 ): Promise<Float32Array> {
   const outShape = [shape[0], numOutputChannels, ...shape.slice(2)];
   const expected = outShape.reduce((a, b) => a * b, 1);
@@ -109,6 +112,25 @@ export async function predictWithMirroring(
     throw new NnucError('NNU7005', `mirror axes ${JSON.stringify(mirrorAxes)} do not fit a ${tileDims}-axis tile`);
   }
   const combos = mirrorCombinations(mirrorAxes);
+  if (batchMirrors) {
+    // all flipped variants in ONE network call (batch B·combos), summed in the same order as below
+    const n = batch.length;
+    const m = pred.length;
+    const big = new Float32Array(n * combos.length);
+    combos.forEach((combo, ci) => big.set(flip(batch, shape, combo.map((a) => a + 2)), ci * n));
+    const bigShape = [shape[0] * combos.length, ...shape.slice(1)];
+    const y = await net(big, bigShape);
+    if (y.length !== m * combos.length) {
+      throw new NnucError('NNU7004', `network returned ${y.length} values, expected ${m * combos.length} (shape ${JSON.stringify([bigShape[0], numOutputChannels, ...shape.slice(2)])})`);
+    }
+    combos.forEach((combo, ci) => {
+      const back = flip(y.subarray(ci * m, (ci + 1) * m), outShape, combo.map((a) => a + 2));
+      for (let i = 0; i < m; i++) pred[i] += back[i];
+    });
+    const d = combos.length + 1;
+    for (let i = 0; i < m; i++) pred[i] /= d;
+    return pred;
+  }
   for (const combo of combos) {
     const axes = combo.map((a) => a + 2);
     const y = flip(await run(flip(batch, shape, axes)), outShape, axes);
@@ -168,7 +190,7 @@ export async function predictSlidingWindow(
         copyBox(padded, [C, ...ps], [c, ...start], batch, [B * C, ...size], [bi * C + c, 0, 0, 0], [1, ...size]);
       }
     });
-    const pred = await predictWithMirroring(net, batch, inShape, opts.mirrorAxes, K);
+    const pred = await predictWithMirroring(net, batch, inShape, opts.mirrorAxes, K, opts.batchMirrors ?? false);
     for (let bi = 0; bi < B; bi++) {
       const { start, size } = box(group[bi]);
       // accumulate row by row (innermost axis contiguous in both the tile and the padded volume)
