@@ -86,6 +86,7 @@ function configurationContext(plan: PlanIR, name: string, bannerCode: Code): Rec
     banner: bannerCode,
     name,
     nameText: tsString(name),
+    previousText: conf.previous_stage === null ? null : tsString(conf.previous_stage),
     folder,
     conf,
     channels,

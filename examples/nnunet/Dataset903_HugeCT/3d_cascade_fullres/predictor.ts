@@ -8,6 +8,8 @@
 //   const predictor = await Predictor.load();            // every trained fold, or { folds: [0] }
 //   const seg = await predictor.predict({ data, shape: [C, z, y, x], spacing: [sz, sy, sx] });
 //   predictor.dispose();
+// This is a cascade stage: pass the segmentation of "3d_lowres" of the same volume as
+// predict(volume, { previousStage }).
 import { loadPredictor, type LoadedPredictor, type PredictOptions, type PredictorOptions, type Segmentation, type Volume } from 'nnuc/runtime';
 import { BUILD } from '../index.js';
 import { CHANNELS, LABELS, NAME, PATCH_SIZE, SPACING } from './configuration.js';
@@ -25,7 +27,7 @@ export class Predictor {
 
   private constructor(private readonly inner: LoadedPredictor) {}
 
-  /** Loads the trained folds of this configuration (checkpoints in BUILD_DIR/<configuration>/fold_N/). */
+  /** Loads the trained folds of this configuration (checkpoints in BUILD_DIR/results/<configuration>/fold_N/). */
   static async load(opts: PredictorOptions = {}): Promise<Predictor> {
     return new Predictor(await loadPredictor(BUILD, NAME, opts));
   }

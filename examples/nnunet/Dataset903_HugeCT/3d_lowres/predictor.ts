@@ -25,7 +25,7 @@ export class Predictor {
 
   private constructor(private readonly inner: LoadedPredictor) {}
 
-  /** Loads the trained folds of this configuration (checkpoints in BUILD_DIR/<configuration>/fold_N/). */
+  /** Loads the trained folds of this configuration (checkpoints in BUILD_DIR/results/<configuration>/fold_N/). */
   static async load(opts: PredictorOptions = {}): Promise<Predictor> {
     return new Predictor(await loadPredictor(BUILD, NAME, opts));
   }
