@@ -81,6 +81,9 @@ test('--set overrides are checked like recipe code and change only what they sho
   const bs = ok(compileFixture('nnunet', 'Dataset006_Lung', ['3d_fullres.batch_size=4']));
   assert.equal(bs.configurations['3d_fullres'].batch_size, 4);
   assert.equal(bs.configurations['3d_cascade_fullres'].batch_size, 4); // inherited
+  // a configuration-local let: replace 2d's fit by a call with other arguments
+  const fit2d = ok(compileFixture('nnunet', 'Dataset006_Lung', ['2d.fit=fit_unet(spacing: [1 mm, 1 mm], median_shape: [64, 64], dataset_voxels: 1e9, input_channels: 1, output_channels: 2, template: PlainConvUNet, base_features: 32, max_features: 512, blocks_per_stage_encoder: [2, 2, 2, 2, 2, 2], blocks_per_stage_decoder: [2, 2, 2, 2, 2], vram_target: 8 GiB, reference_memory: 8 GiB, reference_value: 85000000, reference_batch: 12, scale_by_reference_batch: true, initial_patch_edge: 2048, max_dataset_covered: 5 %)']));
+  assert.deepEqual(fit2d.configurations['2d'].patch_size, [64, 64]);
 
   const codes = (sets: string[]) => compileFixture('nnunet', 'Dataset006_Lung', sets).diagnostics.map((d) => d.code);
   assert.deepEqual(codes(['vram_targt=24 GiB']), ['NNU2016']); // not a let of the recipe

@@ -10,7 +10,7 @@ import { diagnostic, sortDiagnostics, type Diagnostic } from '../../grammar/diag
 import { BUILTINS } from '../builtins/index.js';
 import { checkRecipe, dedupe, effectiveRecipe } from '../check/index.js';
 import { chainOf, createFsHost, loadRecipe, type LoadedRecipe, type RecipeHost } from '../load.js';
-import { EMPIRICAL_SCHEMA, FIXED_SCHEMA, PLAN_KEYS } from '../schema/index.js';
+import { CONFIGURATION_KEYS, EMPIRICAL_SCHEMA, FIXED_SCHEMA, PLAN_KEYS } from '../schema/index.js';
 import { evaluateRules } from '../rules/evaluate.js';
 import { parseInputs, ruleInputRecords, type InputFile } from '../rules/inputs.js';
 import { settingsValues } from '../rules/settings-values.js';
@@ -64,8 +64,11 @@ export function overrideRecipe(sets: readonly string[], baseFile: string, baseNa
     else {
       const p = path[0] === 'rules' ? path.slice(1) : path;
       if (p.length === 1) rules.push(Object.prototype.hasOwnProperty.call(PLAN_KEYS, p[0]) ? `  ${p[0]} = ${value}` : `  let ${p[0]} = ${value}`);
-      else if (p.length === 2) rules.push(`  configuration ${p[0]} {\n    ${p[1]} = ${value}\n  }`);
-      else return bad(`--set ${JSON.stringify(s)}: use fixed.GROUP.KEY, empirical.KEY, rules.LET, or CONFIGURATION.FIELD`);
+      else if (p.length === 2) {
+        // a configuration field, or else a configuration-local let (e.g. 3d_fullres.fit)
+        const field = Object.prototype.hasOwnProperty.call(CONFIGURATION_KEYS, p[1]);
+        rules.push(`  configuration ${p[0]} {\n    ${field ? '' : 'let '}${p[1]} = ${value}\n  }`);
+      } else return bad(`--set ${JSON.stringify(s)}: use fixed.GROUP.KEY, empirical.KEY, rules.LET, or CONFIGURATION.FIELD`);
     }
   }
   const parts = [`recipe ${JSON.stringify(baseName)}`, `extends ${JSON.stringify('./' + basename(baseFile))}`];
