@@ -30,10 +30,16 @@ const hippo =
     existsSync(join(p, 'dataset.json')),
   )!;
 
-async function readAll(dir: string): Promise<{ seconds: number; voxelMB: number; fileMB: number; cases: number }> {
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+};
+
+async function readAll(dir: string): Promise<{ seconds: number; cpu: number; voxelMB: number; fileMB: number; cases: number }> {
   const cases = discoverCases(dir, loadDatasetJson(dir));
   let bytes = 0;
   let fileBytes = 0;
+  const c0 = process.cpuUsage();
   const t = performance.now();
   for (const c of cases) {
     const img = await readCase(c.images);
@@ -41,20 +47,22 @@ async function readAll(dir: string): Promise<{ seconds: number; voxelMB: number;
     bytes += (img.data.length + seg.data.length) * 4;
     for (const f of [...c.images, c.label!]) fileBytes += statSync(f).size;
   }
-  return { seconds: (performance.now() - t) / 1000, voxelMB: bytes / 1e6, fileMB: fileBytes / 1e6, cases: cases.length };
+  return { seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(c0), voxelMB: bytes / 1e6, fileMB: fileBytes / 1e6, cases: cases.length };
 }
 
 async function bench(name: string, dir: string, w: number): Promise<void> {
   const base = await readAll(dir);
+  const c0 = process.cpuUsage();
   const t = performance.now();
   await extractFingerprint(dir, { workers: w });
   const s = (performance.now() - t) / 1000;
-  const line = (what: string, sec: number): string =>
-    `  ${what.padEnd(28)} ${sec.toFixed(2).padStart(7)} s  ${(base.cases / sec).toFixed(2).padStart(8)} cases/s  ${(base.voxelMB / sec).toFixed(1).padStart(7)} MB/s voxels  ${(base.fileMB / sec).toFixed(1).padStart(6)} MB/s files`;
+  const cpu = cpuSeconds(c0);
+  const line = (what: string, sec: number, cpuSec: number): string =>
+    `  ${what.padEnd(30)} ${sec.toFixed(2).padStart(7)} s wall ${cpuSec.toFixed(2).padStart(7)} s cpu  ${(base.cases / sec).toFixed(2).padStart(8)} cases/s  ${(base.voxelMB / sec).toFixed(1).padStart(7)} MB/s voxels  ${(base.fileMB / sec).toFixed(1).padStart(6)} MB/s files`;
   process.stdout.write(`${name}: ${base.cases} case(s), ${base.voxelMB.toFixed(1)} MB voxels (float32), ${base.fileMB.toFixed(1)} MB files\n`);
-  process.stdout.write(line('baseline: read only, 1 thread', base.seconds) + '\n');
-  process.stdout.write(line(`fingerprint, ${w} worker(s)`, s) + '\n');
-  process.stdout.write(`  ratio fingerprint / read-only baseline: ${(s / base.seconds).toFixed(2)}\n`);
+  process.stdout.write(line('baseline: read only, 1 thread', base.seconds, base.cpu) + '\n');
+  process.stdout.write(line(`fingerprint, ${w} worker(s)`, s, cpu) + '\n');
+  process.stdout.write(`  ratio fingerprint / read-only baseline: wall ${(s / base.seconds).toFixed(2)}, cpu ${(cpu / base.cpu).toFixed(2)} (cpu counts all threads; on a busy machine compare cpu)\n`);
 }
 
 function ctVolume(): { data: Float32Array; seg: Float32Array } {

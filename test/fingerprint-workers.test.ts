@@ -58,8 +58,8 @@ test('a failing task names the case and keeps the original error; a crashed work
     assert.equal((await pool.run<{ sq: number }>('square', { n: 9 })).sq, 81);
     // map stops at the first failure and rethrows it
     await assert.rejects(
-      pool.map([1, 2], (n) => ({ name: n === 1 ? 'plain' : 'square', payload: { n }, label: `case ${n}` }), () => {}),
-      /case 1: RangeError/,
+      pool.map([2, 1], (n) => ({ name: n === 1 ? 'plain' : 'square', payload: { n }, label: `case ${n}` }), () => {}),
+      (e: NnucError & { poolItemIndex?: number }) => /^case 1: RangeError/.test(e.message) && e.poolItemIndex === 1,
     );
   } finally {
     await pool.close();

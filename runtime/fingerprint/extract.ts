@@ -80,10 +80,12 @@ export async function extractFingerprint(datasetDir: string, opts: ExtractOption
       },
     );
   } catch (e) {
-    const err = e as NnucError;
-    const id = cases.find((c) => err.message?.includes(`case ${c.id}`) || c.images.includes(err.file ?? '') || c.label === err.file)?.id;
-    const file = err.file ?? (id ? cases.find((c) => c.id === id)!.images[0] : undefined);
-    throw new NnucError('NNU4040', `${id ? `case ${id}: ` : ''}${err.code && err.code !== 'NNU4042' ? `${err.code}: ` : ''}${err.message}`, { file, cause: e });
+    const err = e as NnucError & { poolItemIndex?: number };
+    const c = err.poolItemIndex !== undefined ? cases[err.poolItemIndex] : undefined;
+    const label = c ? `case ${c.id}: ` : '';
+    const msg = label && err.message?.startsWith(label) ? err.message.slice(label.length) : err.message;
+    const code = err.code && err.code !== 'NNU4042' ? `${err.code}: ` : '';
+    throw new NnucError('NNU4040', `${label}${code}${msg}`, { file: err.file ?? c?.images[0], cause: e });
   } finally {
     await pool.close();
   }

@@ -117,9 +117,18 @@ function checkNifti(path: string, b: Uint8Array): NiftiInfo {
   let nonFinite = 0;
   if (datatype === 16 || datatype === 64) {
     const step = datatype === 16 ? 4 : 8;
-    for (let o = voxOffset, end = voxOffset + nvox * step; o < end; o += step) {
-      const v = step === 4 ? dv.getFloat32(o, le) : dv.getFloat64(o, le);
-      if (!Number.isFinite(v)) nonFinite++;
+    const start = b.byteOffset + voxOffset;
+    if (le && start % step === 0) {
+      const a = step === 4 ? new Float32Array(b.buffer, start, nvox) : new Float64Array(b.buffer, start, nvox);
+      for (let i = 0; i < nvox; i++) {
+        const v = a[i];
+        if (v - v !== 0) nonFinite++; // NaN or +-inf
+      }
+    } else {
+      for (let o = voxOffset, end = voxOffset + nvox * step; o < end; o += step) {
+        const v = step === 4 ? dv.getFloat32(o, le) : dv.getFloat64(o, le);
+        if (!Number.isFinite(v)) nonFinite++;
+      }
     }
   }
   return { nonFinite, datatype, voxOffset, le, nvox, slope, inter };

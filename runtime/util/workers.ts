@@ -144,7 +144,7 @@ export class WorkerPool {
   /**
    * Runs one task per item with at most `size` (>= 1) in flight, calling `onResult` as results arrive
    * (completion order; use the index to restore order). Stops at the first failure and rethrows it after
-   * the tasks in flight have settled.
+   * the tasks in flight have settled; the error carries the failing item's index as `poolItemIndex`.
    */
   async map<T, R>(
     items: readonly T[],
@@ -161,7 +161,10 @@ export class WorkerPool {
         try {
           onResult(await this.run<R>(name, payload, label), items[i], i);
         } catch (e) {
-          if (failure === null) failure = e;
+          if (failure === null) {
+            failure = e;
+            if (e && typeof e === 'object') Object.defineProperty(e, 'poolItemIndex', { value: i, enumerable: false });
+          }
         }
       }
     };
