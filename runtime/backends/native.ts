@@ -14,8 +14,6 @@ export interface OneDnnInfo {
   layout: 'any' | 'ndhwc';
   cachedPrimitives: number;
   mallocTuned: boolean;
-  liveMappedBytes: number;
-  pooledIdleBytes: number;
 }
 
 /** The addon's functions (see native/onednn/src/addon.cc for the geometry array layout). */
@@ -27,7 +25,7 @@ export interface OneDnnAddon {
     eps: number, slope: number): [Float32Array, Float32Array, Float32Array];
   instanceNormBackward(dy: Float32Array, x: Float32Array, n: number, s: number, c: number, mean: Float32Array,
     rstd: Float32Array, gamma: Float32Array, beta: Float32Array, slope: number): [Float32Array, Float32Array, Float32Array];
-  /** Float32Array from the addon's pool (large: huge-page mappings reused after GC). */
+  /** A zero-filled Float32Array (V8-managed). */
   alloc(n: number, zero?: boolean): Float32Array;
   info(): OneDnnInfo;
   setThreads(n: number): void;

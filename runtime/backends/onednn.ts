@@ -116,7 +116,7 @@ export function registerOneDnnBackend(): { ok: true; addon: OneDnnAddon } | { ok
   if (tf.findBackendFactory(ONEDNN_BACKEND) == null) {
     tf.registerBackend(ONEDNN_BACKEND, () => new OneDnnBackend(addon), 0);
     tf.copyRegisteredKernels('cpu', ONEDNN_BACKEND);
-    registerFastKernels(ONEDNN_BACKEND, (n, zero) => addon.alloc(n, zero));
+    registerFastKernels(ONEDNN_BACKEND);
     registerOneDnnKernels(addon);
   }
   registerMissingGradients();

@@ -9,7 +9,6 @@
 #include <dnnl.hpp>
 #include <omp.h>
 #include <malloc.h>
-#include <sys/mman.h>
 
 #include <cmath>
 #include <cstring>
@@ -105,49 +104,13 @@ struct Port {
 };
 
 // ---- Output buffers ----
-// Tensors of a training step are large (tens of MB) and short-lived, and on virtual machines page faults can
-// be very slow (measured here: first touch of 64 MB = 1.2 s with 4 KB pages; 10-30 ms with transparent huge
-// pages when the kernel has them). So large outputs come from a pool of anonymous mappings advised
-// MADV_HUGEPAGE, handed to JavaScript as external ArrayBuffers and returned to the pool (already faulted
-// in) when garbage-collected; idle pooled memory above kPoolCap is unmapped.
-const size_t kHuge = 2u << 20;
-const size_t kPoolCap = size_t(6) << 30;
-std::atomic<long long> g_liveBytes{0};
-size_t g_idleBytes = 0;
-std::unordered_map<size_t, std::vector<void *>> g_pool;
-
-void freeMapping(Napi::Env env, void *data, size_t *len) {
-  g_liveBytes -= (long long)*len;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)*len);
-  if (g_idleBytes + *len <= kPoolCap) {
-    g_pool[*len].push_back(data);
-    g_idleBytes += *len;
-  } else {
-    munmap(data, *len);
-  }
-  delete len;
-}
-
+// Outputs are ordinary V8 typed arrays: V8 frees their memory during garbage collection (finalizers of
+// external buffers would only run on a later event-loop turn, so a synchronous training step would keep every
+// intermediate alive). Large first-touch page faults are avoided by tuneMalloc() below: glibc serves the
+// backing stores from its heap, so freed tensor memory is reused already faulted in.
 Napi::Float32Array allocF32(Napi::Env env, size_t n, bool zero = false) {
-  const size_t bytes = n * sizeof(float);
-  if (bytes < kHuge) return Napi::Float32Array::New(env, n);
-  const size_t len = (bytes + kHuge - 1) & ~(kHuge - 1);
-  void *p = nullptr;
-  auto it = g_pool.find(len);
-  if (it != g_pool.end() && !it->second.empty()) {
-    p = it->second.back();
-    it->second.pop_back();
-    g_idleBytes -= len;
-    if (zero) std::memset(p, 0, bytes);
-  } else {
-    p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw Napi::Error::New(env, "out of memory allocating a tensor of " + std::to_string(bytes) + " bytes");
-    madvise(p, len, MADV_HUGEPAGE);
-  }
-  g_liveBytes += (long long)len;
-  Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)len);
-  auto ab = Napi::ArrayBuffer::New(env, p, len, freeMapping, new size_t(len));
-  return Napi::Float32Array::New(env, n, ab, 0);
+  (void)zero;  // V8 zero-fills
+  return Napi::Float32Array::New(env, n);
 }
 
 Napi::Value Alloc(const Napi::CallbackInfo &info) {
@@ -483,8 +446,6 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("isa", (int)get_effective_cpu_isa());
   o.Set("layout", g_layout ? "ndhwc" : "any");
   o.Set("mallocTuned", g_mallocTuned);
-  o.Set("liveMappedBytes", (double)g_liveBytes.load());
-  o.Set("pooledIdleBytes", (double)g_idleBytes);
   o.Set("cachedPrimitives", (double)(g_fwd.size() + g_bwdd.size() + g_bwdw.size()));
   return o;
 }
