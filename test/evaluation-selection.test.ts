@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseBest, findBestConfiguration, accumulateCvResults } from '../runtime/selection/find-best.js';
+import { chooseBest, findBestConfiguration, accumulateCvResults, readInferenceInformation } from '../runtime/selection/find-best.js';
 import { averageProbabilities, ensembleFolders } from '../runtime/selection/ensemble.js';
 import { writeNpz } from '../runtime/inference/npz.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
@@ -169,6 +169,11 @@ test('nnuc find-best BUILD_DIR (in process): reads plan.json and results/<config
     const info = JSON.parse(readFileSync(join(build, 'results', 'inference_information.json'), 'utf8'));
     assert.deepEqual(info.best_model_or_ensemble.selected_model_or_models, [{ configuration: '3d_fullres', id: '3d_fullres' }]);
     assert.equal(info.ensembling_allowed, false);
+    const ii = readInferenceInformation(join(build, 'results'));
+    assert.deepEqual(ii?.configurations, ['3d_fullres']);
+    assert.deepEqual(ii?.postprocessing, []);
+    assert.equal(ii?.crossValidationDice, 1);
+    assert.equal(readInferenceInformation(join(root, 'nowhere')), null);
 
     // nnuc report on the same build: merged CV rows (no per-fold summaries here), selection, curves, overlays
     mkdirSync(join(root, 'data', 'imagesTr'));

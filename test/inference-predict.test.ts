@@ -16,6 +16,7 @@ import type { NetworkFn } from '../runtime/inference/network.js';
 import { readImage, readCase } from '../runtime/io/image.js';
 import { preprocessArrays } from '../runtime/preprocessing/pipeline.js';
 import { readNextStageSegmentation, validateFold } from '../runtime/inference/validation.js';
+import { removeAllButLargestComponentFromSegmentation } from '../runtime/postprocessing/components.js';
 import type { PreprocessedCase } from '../runtime/preprocessing/types.js';
 
 const ds = join(dirname(fileURLToPath(import.meta.url)), '..', 'datasets', 'Dataset004_HippocampusMini');
@@ -174,7 +175,15 @@ test('predictFolder: {CASE}_{CCCC} discovery, resumable (existing outputs skippe
     assert.deepEqual(second.skipped, ['hippocampus_003', 'hippocampus_004']);
     assert.equal(statSync(join(out, 'hippocampus_003.nii.gz')).mtimeMs, mtime);
     const exp = await expected(join(input, 'hippocampus_004_0000.nii.gz'));
-    assert.equal(mismatches((await readImage(join(out, 'hippocampus_004.nii.gz'))).data, exp.seg, exp.ambiguous), 0);
+    const plain = await readImage(join(out, 'hippocampus_004.nii.gz'));
+    assert.equal(mismatches(plain.data, exp.seg, exp.ambiguous), 0);
+    // post-processing applied before writing = keep-largest on the written segmentation
+    const step = { fn: 'remove_all_but_largest_component_from_segmentation' as const, labelsOrRegions: 1 };
+    await predictFolder(p, input, join(dir, 'pp'), { fileEnding: '.nii.gz', quiet: true, postprocessing: [step] });
+    const pp = await readImage(join(dir, 'pp', 'hippocampus_004.nii.gz'));
+    const want = removeAllButLargestComponentFromSegmentation(Uint8Array.from(plain.data), plain.shape, 1);
+    assert.deepEqual(Array.from(pp.data), Array.from(want));
+    assert.ok(want.filter((v) => v === 1).length < plain.data.filter((v) => v === 1).length);
     // cascade: 2 input channels = image + one-hot of 2 foreground labels... the network sees C = 1 + 2
     let seenChannels = 0;
     const cascadeNet: NetworkFn = async (batch, shape) => {

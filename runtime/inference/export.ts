@@ -19,6 +19,8 @@ import type { Logits } from './predictor.js';
 import { copyBox, strides } from './sliding-window.js';
 import { writeNpz } from './npz.js';
 import { PROBABILITIES_RESAMPLING, resampleDataOrSegToShape } from '../preprocessing/resampling.js';
+import { removeAllButLargestComponentFromSegmentation } from '../postprocessing/components.js';
+import type { PostprocessingStep } from '../postprocessing/determine.js';
 
 /**
  * nnU-Net's `resampling_fn_probabilities(data, new_shape, current_spacing, new_spacing)` on a C×X×Y×Z array.
@@ -197,7 +199,7 @@ export async function writeSegmentation(path: string, seg: SegArray, shape: read
 
 /**
  * `export_prediction_from_logits`: converts and writes `{outBase}{fileEnding}` (and `{outBase}.npz` +
- * `{outBase}.props.json` with `saveProbabilities`). Returns what was written.
+ * `{outBase}.props.json` with `saveProbabilities`), after the given post-processing steps. Returns what was written.
  */
 export async function exportPrediction(
   logits: Logits,
@@ -206,8 +208,14 @@ export async function exportPrediction(
   outBase: string,
   fileEnding: string,
   saveProbabilities = false,
+  postprocessing: readonly PostprocessingStep[] = [],
 ): Promise<ExportedCase> {
-  const r = convertLogitsToSegmentationWithCorrectShape(logits, props, ctx, saveProbabilities);
+  const converted = convertLogitsToSegmentationWithCorrectShape(logits, props, ctx, saveProbabilities);
+  // post-processing (find-best's keep-largest steps) on the segmentation in the original geometry; the
+  // probabilities stay as predicted (as nnU-Net's apply_postprocessing, which only touches segmentations)
+  let seg = converted.segmentation;
+  for (const step of postprocessing) seg = removeAllButLargestComponentFromSegmentation(seg, converted.shape, step.labelsOrRegions);
+  const r: ExportedCase = { ...converted, segmentation: seg };
   if (saveProbabilities) {
     writeNpz(`${outBase}.npz`, { probabilities: { data: r.probabilities!, shape: r.probabilitiesShape! } });
     const saved: SavedProperties = { shape: r.shape, spacing: [...props.spacing], itk: props.itk };

@@ -26,6 +26,7 @@ import { labelSpecFromPlanDataset, type LabelSpec } from '../evaluation/labels.j
 import { cascadeInput } from './cascade.js';
 import { convertLogitsToSegmentationWithCorrectShape, exportPrediction, type ExportContext, type ExportedCase } from './export.js';
 import type { NetworkFn } from './network.js';
+import type { PostprocessingStep } from '../postprocessing/determine.js';
 import { predictLogitsEnsemble, type Logits, type SlidingWindowOptions } from './predictor.js';
 import { computeGaussian } from './sliding-window.js';
 
@@ -126,7 +127,13 @@ export class Predictor {
     images: readonly string[],
     outBase: string,
     fileEnding: string,
-    opts: { saveProbabilities?: boolean; previousStageFile?: string | null; onProgress?: (done: number, total: number) => void } = {},
+    opts: {
+      saveProbabilities?: boolean;
+      previousStageFile?: string | null;
+      onProgress?: (done: number, total: number) => void;
+      /** keep-largest-component steps (postprocessing.json of nnuc find-best) applied before writing */
+      postprocessing?: readonly PostprocessingStep[];
+    } = {},
   ): Promise<ExportedCase> {
     const prev = opts.previousStageFile ?? null;
     if (this.settings.previousStage && !prev) {
@@ -135,7 +142,7 @@ export class Predictor {
     const pre = await preprocessFiles(id, images, prev, this.settings.preprocess);
     const x = this.withCascade(pre.data, pre.shape, prev ? pre.seg : null);
     const logits = await this.predictPreprocessed(x.data, x.shape, opts.onProgress);
-    return exportPrediction(logits, pre.properties, this.settings.export, outBase, fileEnding, opts.saveProbabilities ?? false);
+    return exportPrediction(logits, pre.properties, this.settings.export, outBase, fileEnding, opts.saveProbabilities ?? false, opts.postprocessing ?? []);
   }
 }
 
@@ -178,7 +185,15 @@ export async function predictFolder(
   predictor: Predictor,
   inputDir: string,
   outputDir: string,
-  opts: { fileEnding: string; saveProbabilities?: boolean; previousStageDir?: string | null; overwrite?: boolean; quiet?: boolean },
+  opts: {
+    fileEnding: string;
+    saveProbabilities?: boolean;
+    previousStageDir?: string | null;
+    overwrite?: boolean;
+    quiet?: boolean;
+    /** post-processing applied to every segmentation before it is written (see readInferenceInformation) */
+    postprocessing?: readonly PostprocessingStep[];
+  },
 ): Promise<FolderPredictionReport> {
   const cases = findInputCases(inputDir, opts.fileEnding, predictor.settings.imageChannels);
   if (cases.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
@@ -196,7 +211,11 @@ export async function predictFolder(
     }
     const prev = opts.previousStageDir ? join(opts.previousStageDir, c.id + opts.fileEnding) : null;
     if (prev && !existsSync(prev)) throw new NnucError('NNU7008', `no previous-stage prediction for case ${c.id}`, { file: prev });
-    await predictor.predictFiles(c.id, c.images, outBase, opts.fileEnding, { saveProbabilities: opts.saveProbabilities, previousStageFile: prev });
+    await predictor.predictFiles(c.id, c.images, outBase, opts.fileEnding, {
+      saveProbabilities: opts.saveProbabilities,
+      previousStageFile: prev,
+      postprocessing: opts.postprocessing ?? [],
+    });
     predicted.push(c.id);
     progress.tick(1, c.id);
   }

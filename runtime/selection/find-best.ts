@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { LabelSpec } from '../evaluation/labels.js';
 import { evaluateFolder } from '../evaluation/folder.js';
 import { parseSummaryJson, type EvaluationSummary } from '../evaluation/metrics.js';
-import { determinePostprocessing, type DeterminationResult } from '../postprocessing/determine.js';
+import { determinePostprocessing, readPostprocessingJson, type DeterminationResult, type PostprocessingStep } from '../postprocessing/determine.js';
 import { ensembleCrossvalidations } from './ensemble.js';
 
 export const foldsString = (folds: readonly number[]): string => folds.join('_');
@@ -155,4 +155,38 @@ function inferenceInstructions(best: ScoredResult, byId: Map<string, Candidate>,
 /** Reads a summary.json (e.g. to rank candidates that were evaluated earlier). */
 export function readSummary(path: string): EvaluationSummary {
   return parseSummaryJson(readFileSync(path, 'utf8'), path);
+}
+
+export interface InferenceInformation {
+  /** Configurations of the selected model (one) or ensemble (two), in order. */
+  readonly configurations: string[];
+  readonly postprocessingFile: string | null;
+  /** The determined post-processing steps (empty when none improved the CV Dice). */
+  readonly postprocessing: PostprocessingStep[];
+  readonly crossValidationDice: number | null;
+}
+
+/**
+ * What `nnuc predict` applies by default after find-best: the selected configuration(s) and the post-processing,
+ * from `<resultsDir>/inference_information.json`; null when find-best has not run.
+ */
+export function readInferenceInformation(resultsDir: string): InferenceInformation | null {
+  const file = join(resultsDir, 'inference_information.json');
+  if (!existsSync(file)) return null;
+  let info: { best_model_or_ensemble?: { selected_model_or_models?: Array<{ configuration?: string }>; postprocessing_file?: string; result_on_crossval_post_pp?: number } };
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8').replace(/\bNaN\b/g, 'null'));
+  } catch (e) {
+    throw new NnucError('NNU7030', `inference_information.json is not valid JSON: ${(e as Error).message}`, { file, cause: e });
+  }
+  const best = info.best_model_or_ensemble;
+  const configurations = (best?.selected_model_or_models ?? []).map((m) => String(m.configuration));
+  if (configurations.length === 0) throw new NnucError('NNU7030', 'inference_information.json names no selected model', { file });
+  const ppFile = best?.postprocessing_file ?? null;
+  return {
+    configurations,
+    postprocessingFile: ppFile,
+    postprocessing: ppFile && existsSync(ppFile) ? readPostprocessingJson(ppFile) : [],
+    crossValidationDice: typeof best?.result_on_crossval_post_pp === 'number' ? best.result_on_crossval_post_pp : null,
+  };
 }
