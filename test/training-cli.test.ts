@@ -138,6 +138,15 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
     assert.equal(ck.state.trainHash, 't'.repeat(64));
     assert.equal(ck.architecture.networkClass, 'PlainConvUNet');
 
+    // nnuc preview-aug: a PNG grid, one row per patch, three columns
+    const png = join(tmp, 'preview.png');
+    const pv = await cli(['preview-aug', build, '-c', '3d_fullres', '-n', '3', '--seed', '2', '-o', png]);
+    assert.equal(pv.code, 0, pv.err);
+    assert.match(pv.out, /wrote .*preview\.png \(3 patches of 16x16x16, sampled from 25x25x25\)/);
+    const { PNG } = await import('pngjs');
+    const img = PNG.sync.read(readFileSync(png));
+    assert.deepEqual([img.width, img.height], [3 * 132 + 4, 3 * 132 + 4]);
+
     // finished: --continue (which keeps the recorded run length) does nothing more
     const again = await cli(['train', build, '-c', '3d_fullres', '-f', '0', '--backend', 'cpu', '--quiet', '--continue', '--no-validation']);
     assert.equal(again.code, 0, again.err);
