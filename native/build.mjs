@@ -5,7 +5,8 @@
 // to the pure-JavaScript/wasm backends. Uses the machine's own Node headers (no header download):
 // <prefix>/include/node next to the running node binary, or $npm_config_nodedir/include/node.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -41,11 +42,19 @@ function findDnnl() {
 }
 
 function main() {
-  if (existsSync(out) && !force) {
-    if (!quiet) console.log(`nnuc: oneDNN addon already built (${out}); --force rebuilds`);
+  if (process.env.NNUC_NATIVE === '0') {
+    banner(['nnuc: NNUC_NATIVE=0: the oneDNN addon is NOT built; CPU training will use the slower wasm fallback.']);
     return 0;
   }
-  const dnnl = findDnnl();
+  const srcHash = createHash('sha256').update(readFileSync(src)).update(process.version).digest('hex');
+  const infoFile = join(outDir, 'build-info.json');
+  let builtHash;
+  try { builtHash = JSON.parse(readFileSync(infoFile, 'utf8')).srcHash; } catch { builtHash = undefined; }
+  if (existsSync(out) && !force && builtHash === srcHash) {
+    if (!quiet) console.log(`nnuc: oneDNN addon up to date (${out}); --force rebuilds`);
+    return 0;
+  }
+  const dnnl = process.env.NNUC_NATIVE === '0' ? undefined : findDnnl();
   if (!dnnl) {
     banner([
       'nnuc: oneDNN (libdnnl-dev) not found: the fast native CPU backend is NOT built.',
@@ -82,7 +91,7 @@ function main() {
     return 0;
   }
   renameSync(tmp, out);
-  writeFileSync(join(outDir, 'build-info.json'), JSON.stringify({ dnnl, nodeInc, cxx, node: process.version, builtAt: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(infoFile, JSON.stringify({ srcHash, dnnl, nodeInc, cxx, node: process.version, builtAt: new Date().toISOString() }, null, 2) + '\n');
   console.log(`nnuc: oneDNN addon built: ${out}`);
   return 0;
 }
