@@ -162,21 +162,33 @@ export function histogramOf(values: ArrayLike<number>): Histogram {
   return { values: Float32Array.from(vals), counts: Float64Array.from(counts) };
 }
 
-/** Histogram of `values[idx]` weighted by `weights[idx]` (weights = how often each value was drawn). */
+/**
+ * Histogram of `values[i]` weighted by `weights[i]` (weights = how often each value was drawn); native sort
+ * of the distinct values and a binary search per entry (no comparator callbacks: fast for 1e6 entries).
+ */
 export function weightedHistogram(values: Float32Array, weights: ArrayLike<number>): Histogram {
-  const order = Array.from({ length: values.length }, (_, i) => i).filter((i) => weights[i] > 0 && !Number.isNaN(values[i]));
-  order.sort((a, b) => values[a] - values[b]);
-  const vals: number[] = [];
-  const counts: number[] = [];
-  for (const i of order) {
+  let m = 0;
+  const keep = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) if (weights[i] > 0 && values[i] === values[i]) keep[m++] = values[i];
+  const sorted = keep.subarray(0, m).sort();
+  let u = 0;
+  for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[u - 1]) sorted[u++] = sorted[i];
+  const uniq = sorted.slice(0, u);
+  const counts = new Float64Array(u);
+  for (let i = 0; i < values.length; i++) {
+    const w = weights[i];
     const v = values[i];
-    if (vals.length && vals[vals.length - 1] === v) counts[counts.length - 1] += weights[i];
-    else {
-      vals.push(v);
-      counts.push(weights[i]);
+    if (!(w > 0) || v !== v) continue;
+    let lo = 0;
+    let hi = u - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (uniq[mid] < v) lo = mid + 1;
+      else hi = mid;
     }
+    counts[lo] += w;
   }
-  return { values: Float32Array.from(vals), counts: Float64Array.from(counts) };
+  return { values: uniq, counts };
 }
 
 /** Merges histograms (sorted distinct values, summed counts). */

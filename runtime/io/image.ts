@@ -250,7 +250,7 @@ export async function readItkImage(path: string): Promise<ItkImage> {
 
 function toFloat32(data: ArrayLike<number> & ArrayBufferView): Float32Array {
   if (data instanceof Float32Array) return data;
-  return Float32Array.from(data as ArrayLike<number>);
+  return new Float32Array(data as unknown as ArrayLike<number>); // typed-array constructor: native conversion
 }
 
 /** ITK image (2D or 3D, one component) → nnuc's Image3D (numpy axis order). */
@@ -305,7 +305,7 @@ export function split4D(path: string, img: ItkImage): Image3D[] {
     out.push({
       shape: [z, y, x],
       spacing: [Math.abs(geom.spacing[2]), Math.abs(geom.spacing[1]), Math.abs(geom.spacing[0])],
-      data: Float32Array.from(part as ArrayLike<number>),
+      data: new Float32Array(part as unknown as ArrayLike<number>),
       diskType: img.componentType,
       itk: geom,
     });
