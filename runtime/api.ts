@@ -30,7 +30,7 @@ import { foldDir, trainFromPlan } from './training/run.js';
 import { CHECKPOINT_NAMES, loadCheckpoint } from './training/checkpoint.js';
 import { labelSpecFromPlanDataset } from './evaluation/labels.js';
 import { inferenceSettingsFromPlan, predictFolder, Predictor as CasePredictor, type FolderPredictionReport } from './inference/predict.js';
-import type { NetworkFn } from './inference/network.js';
+import { tfjsNetwork, type NetworkFn } from './inference/network.js';
 import type { ItkGeometry } from './io/types.js';
 import { readCase } from './io/image.js';
 import { writeSegmentation as writeSegmentationFile } from './inference/export.js';
@@ -309,17 +309,8 @@ async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration
     }
     nets.push(buildNetwork(arch, { weights: ck.weights, trainable: false }));
   }
-  const fns = nets.map((net): NetworkFn => async (batch, shape) => {
-    const out = tf.tidy(() => {
-      const rank = shape.length;
-      const toLast = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
-      const toFirst = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
-      return tf.transpose(net.forward(tf.transpose(tf.tensor(batch, [...shape], 'float32'), toLast)), toFirst);
-    });
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    return data;
-  });
+  // nnuc's U-Net is channels-last inside tfjs; the predictor speaks channels-first (runtime/inference/network.ts)
+  const fns = nets.map((net): NetworkFn => tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true }));
   return { folds, nets, fns };
 }
 

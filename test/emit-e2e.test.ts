@@ -64,6 +64,15 @@ test('generated train.ts / predict.ts / Predictor run the plan on Hippocampus', 
       for (let i = 0; i < seg.data.length; i++) if (seg.data[i] !== ref.data[i]) diff++;
       assert.equal(diff, 0, 'the in-memory Predictor and the folder prediction disagree');
       assert.ok(seg.data.every((v: number) => v >= 0 && v <= 2));
+      // an independent path: the trainer's final validation predicted training case hippocampus_001 from the
+      // preprocessed store; the Predictor, from the raw image, must give the same labels
+      const raw = await readVolume([join(DS, 'imagesTr', 'hippocampus_001_0000.nii.gz')]);
+      const mine = await p.predict(raw);
+      const theirs = await readVolume([join(foldDir, 'validation', 'hippocampus_001.nii.gz')]);
+      assert.equal(mine.data.length, theirs.data.length);
+      let d2 = 0;
+      for (let i = 0; i < mine.data.length; i++) if (mine.data[i] !== theirs.data[i]) d2++;
+      assert.equal(d2, 0, 'Predictor and the fold validation disagree on hippocampus_001');
     } finally {
       p.dispose();
     }
