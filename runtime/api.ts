@@ -10,6 +10,7 @@
  *   loadPredictor(build, name, opts): LoadedPredictor               <configuration>/predictor.ts (class Predictor)
  *   isMainModule(import.meta.url), runMain(main)                    entries run as plain Node programs
  *   readVolume(files), writeSegmentation(path, seg)                 I/O for programs using a Predictor
+ *   openBuild(buildDir): BuildHandle                                the same from plan.json alone (CLI commands)
  * Types: PlanConstants (= RuntimePlan), ConfigurationConstants (= RuntimeConfiguration), TrainOptions,
  * TrainReport, PredictFolderOptions, PredictFolderReport, PredictorOptions, PredictOptions, Volume, Segmentation.
  *
@@ -22,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NnucError, isNnucError } from './errors.js';
-import { parsePlan, planConfiguration, type RuntimeConfiguration, type RuntimePlan } from './plan.js';
+import { parsePlan, planConfiguration, readPlan, type RuntimeConfiguration, type RuntimePlan } from './plan.js';
 import { selectBackend } from './backends/index.js';
 import { architectureFromConfiguration, type ArchitectureSpec } from './networks/architecture.js';
 import { buildNetwork, type UNet } from './networks/unet.js';
@@ -49,6 +50,14 @@ export interface BuildHandle {
 /** `index.ts` of a build calls this with its own URL: the build folder is the folder of that file. */
 export function defineBuild(indexModuleUrl: string, plan: PlanConstants): BuildHandle {
   return Object.freeze({ buildDir: dirname(fileURLToPath(indexModuleUrl)), plan });
+}
+
+/**
+ * A build folder opened from its plan.json alone (no generated modules): lets commands such as `nnuc predict`
+ * use the same functions as generated code (predictConfiguration, loadPredictor, trainConfiguration).
+ */
+export function openBuild(buildDir: string): BuildHandle {
+  return Object.freeze({ buildDir: resolve(buildDir), plan: readPlan(buildDir) });
 }
 
 /**

@@ -198,7 +198,7 @@ test('emitModules writes the tree, links the runtime, and on recompile removes o
 });
 
 test('runtime checkBuild refuses generated modules compiled from another plan.json (NNU9101)', async () => {
-  const { checkBuild, defineBuild } = await import('../runtime/api.js');
+  const { checkBuild, defineBuild, openBuild } = await import('../runtime/api.js');
   const plan = planOf('Dataset901_MultiModal');
   const dir = mkdtempSync(join(tmpdir(), 'nnuc-emit-'));
   try {
@@ -208,6 +208,9 @@ test('runtime checkBuild refuses generated modules compiled from another plan.js
     assert.equal(checkBuild(build).hashes.train, plan.hashes.train); // no plan.json: the constants alone
     writeFileSync(join(dir, 'plan.json'), canonicalJson(plan));
     assert.equal(checkBuild(build).configuration_order.length, plan.configuration_order.length);
+    const opened = openBuild(dir);
+    assert.equal(opened.buildDir, dir);
+    assert.deepEqual(checkBuild(opened).hashes, plan.hashes);
     writeFileSync(join(dir, 'plan.json'), canonicalJson({ ...plan, hashes: { ...plan.hashes, train: 'f'.repeat(64) } }));
     assert.throws(() => checkBuild(build), (e: Error & { code?: string }) => e.code === 'NNU9101' && /train hash ffffffffffff in plan.json/.test(e.message));
   } finally {
