@@ -28,6 +28,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/explain.js'),
   () => import('./commands/diff.js'),
   () => import('./commands/train.js'),
+  () => import('./commands/jobs.js'),
   () => import('./commands/preview-aug.js'),
   () => import('./commands/run.js'),
 ];
