@@ -7,17 +7,20 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isNnucError } from '../runtime/errors.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { VERSION } from './version.js';
 
 type Registrar = (program: Command) => void;
 
 /** Command modules, in the order `nnuc --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
-  () => import('./commands/check.js'),
-  () => import('./commands/fmt.js'),
   () => import('./commands/check-data.js'),
   () => import('./commands/convert-msd.js'),
   () => import('./commands/fingerprint.js'),
+  () => import('./commands/check.js'),
+  () => import('./commands/fmt.js'),
   () => import('./commands/preprocess.js'),
   () => import('./commands/evaluate.js'),
   () => import('./commands/apply-postprocessing.js'),
@@ -35,7 +38,25 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
 
 export class UsageError extends Error {}
 
-export async function buildProgram(): Promise<Command> {
+/**
+ * Loads only the command being run when its module is `cli/commands/<name>.ts` (start-up stays fast:
+ * `nnuc check` never loads tfjs); everything for help, unknown names and commands defined elsewhere.
+ */
+async function loadCommands(program: Command, commandName: string | undefined): Promise<void> {
+  if (commandName === '--version' || commandName === '-V') return;
+  if (commandName && /^[a-z][a-z0-9-]*$/.test(commandName)) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    if (existsSync(join(here, 'commands', `${commandName}.ts`)) || existsSync(join(here, 'commands', `${commandName}.js`))) {
+      const mod = (await import(`./commands/${commandName}.js`)) as { register: Registrar };
+      mod.register(program);
+      if (program.commands.some((c) => c.name() === commandName)) return;
+      program.commands.splice(0, program.commands.length);
+    }
+  }
+  for (const load of COMMANDS) (await load()).register(program);
+}
+
+export async function buildProgram(commandName?: string): Promise<Command> {
   const program = new Command();
   program
     .name('nnuc')
@@ -44,7 +65,7 @@ export async function buildProgram(): Promise<Command> {
     .exitOverride()
     .showHelpAfterError('(run nnuc --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const load of COMMANDS) (await load()).register(program);
+  await loadCommands(program, commandName);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -52,7 +73,7 @@ export async function buildProgram(): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   let program: Command;
   try {
-    program = await buildProgram();
+    program = await buildProgram(argv[2]);
   } catch (e) {
     process.stderr.write(`nnuc: internal error while starting: ${(e as Error).message}\n`);
     return 3;
