@@ -38,7 +38,7 @@ test('fixture recipes: formatting preserves meaning and comments and is idempote
   }
 });
 
-test('every shipped recipe (recipes/*.nnu) formats idempotently without losing meaning or comments', () => {
+test('every shipped recipe (recipes/*.nnu) is in canonical layout; formatting keeps meaning and comments', () => {
   const dir = join(ROOT, 'recipes');
   let files: string[] = [];
   try {
@@ -46,7 +46,11 @@ test('every shipped recipe (recipes/*.nnu) formats idempotently without losing m
   } catch {
     return; // no shipped recipes yet
   }
-  for (const f of files) assertFormatPreserves(readFileSync(join(dir, f), 'utf8'), `recipes/${f}`);
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const out = assertFormatPreserves(text, `recipes/${f}`);
+    assert.equal(out, text, `recipes/${f} is not in canonical layout: run nnuc fmt recipes/${f}`);
+  }
 });
 
 test('a messy recipe gets the canonical layout', () => {
