@@ -48,9 +48,12 @@ async function loadCommands(program: Command, commandName: string | undefined): 
     const here = dirname(fileURLToPath(import.meta.url));
     if (existsSync(join(here, 'commands', `${commandName}.ts`)) || existsSync(join(here, 'commands', `${commandName}.js`))) {
       const mod = (await import(`./commands/${commandName}.js`)) as { register: Registrar };
-      mod.register(program);
-      if (program.commands.some((c) => c.name() === commandName)) return;
-      program.commands.splice(0, program.commands.length);
+      const probe = new Command();
+      mod.register(probe);
+      if (probe.commands.some((c) => c.name() === commandName)) {
+        mod.register(program);
+        return;
+      }
     }
   }
   for (const load of COMMANDS) (await load()).register(program);
