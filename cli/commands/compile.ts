@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { compilePlan } from '../../compiler/plan/compile.js';
 import { canonicalJson } from '../../compiler/plan/canonical.js';
 import { nnunetPlansJson } from '../../compiler/plan/nnunet-export.js';
@@ -110,17 +110,20 @@ export async function runCompile(recipe: string, o: Opts): Promise<{ code: numbe
   const r = compilePlan({ recipePath: recipe, fingerprint: fp, dataset: ds, datasetName, sets: o.set, nnucVersion: VERSION });
   const ms = performance.now() - t0;
   if (!r.plan) return { code: 1, stdout: '', stderr: render(r.diagnostics, r.sources) };
+  // Record where the raw dataset is (relative to the build folder) so preprocess/train/find-best/report
+  // find it without --dataset. Not hashed (compiler/plan/stages.ts): moving folders invalidates nothing.
+  const plan: PlanIR = o.dataset ? { ...r.plan, dataset: { ...r.plan.dataset, path: relative(resolve(o.out), resolve(o.dataset)) || '.' } } : r.plan;
   const planFile = join(o.out, 'plan.json');
-  writeFileAtomic(planFile, canonicalJson(r.plan));
+  writeFileAtomic(planFile, canonicalJson(plan));
   const written = [planFile];
   // Generated TypeScript modules beside plan.json (code generation, compiler/emit via cli/commands/run.ts).
-  written.push(`${emitBuild(r.plan, o.out).length} generated files`);
+  written.push(`${emitBuild(plan, o.out).length} generated files`);
   if (o.emit.includes('nnunet-plans')) {
     const f = join(o.out, 'nnunet-plans.json');
-    writeFileAtomic(f, nnunetPlansJson(r.plan));
+    writeFileAtomic(f, nnunetPlansJson(plan));
     written.push(f);
   }
-  const stdout = o.quiet ? '' : planSummary(r.plan) + `  compiled in ${ms.toFixed(1)} ms; wrote ${written.join(', ')}\n`;
+  const stdout = o.quiet ? '' : planSummary(plan) + `  compiled in ${ms.toFixed(1)} ms; wrote ${written.join(', ')}\n`;
   return { code: 0, stdout, stderr: '' };
 }
 

@@ -23,6 +23,12 @@ const obj = (properties: Record<string, unknown>, extra: Record<string, unknown>
   ...extra,
 });
 
+/** Adds optional (not required) properties to an object schema made by `obj`. */
+const withOptional = (schema: ReturnType<typeof obj>, optional: Record<string, unknown>) => ({
+  ...schema,
+  properties: { ...(schema.properties as Record<string, unknown>), ...optional },
+});
+
 const resampling = obj({
   is_seg: bool,
   order: { type: 'integer', minimum: 0, maximum: 5 },
@@ -76,7 +82,7 @@ export const PLAN_JSON_SCHEMA = obj({
   format: { const: PLAN_FORMAT },
   nnuc_version: str,
   recipe: obj({ name: str, file: str, extends: { type: 'array', items: str } }),
-  dataset: obj({
+  dataset: withOptional(obj({
     name: str,
     channels: { type: 'array', items: str, minItems: 1 },
     labels: { type: 'array', minItems: 1, items: obj({ name: str, value: { anyOf: [int, ints] } }) },
@@ -87,7 +93,7 @@ export const PLAN_JSON_SCHEMA = obj({
     num_training: posInt,
     file_ending: str,
     image_reader_writer: str,
-  }),
+  }), { path: str }),
   plans_name: str,
   experiment_planner: str,
   transpose_forward: ints,

@@ -79,7 +79,7 @@ export function stageOf(path: readonly string[]): Stage {
   }
   if (top === 'fixed') return a === undefined ? 'preprocess' : (FIXED_GROUP_STAGE[a] ?? 'train');
   if (top === 'empirical') return a === undefined ? 'train' : (EMPIRICAL_STAGE[a] ?? 'infer');
-  if (top === 'dataset' && (a === 'name' || a === 'num_training')) return 'none';
+  if (top === 'dataset' && (a === 'name' || a === 'num_training' || a === 'path')) return 'none';
   return TOP_STAGE[top] ?? 'train';
 }
 

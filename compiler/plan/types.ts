@@ -57,6 +57,11 @@ export interface DatasetInfo {
   readonly num_training: number;
   readonly file_ending: string;
   readonly image_reader_writer: string;
+  /**
+   * Where the raw dataset is, relative to the build folder (set by `nnuc compile --dataset DIR`). Informational:
+   * in no stage hash, so moving a build or a dataset never invalidates work.
+   */
+  readonly path?: string;
 }
 
 export interface IntensityProperties {
