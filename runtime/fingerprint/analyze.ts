@@ -45,7 +45,8 @@ export function sampleForeground(
   const idx = new Uint32Array(nfg);
   for (let i = 0, k = 0; i < n; i++) if (seg[i] > 0) idx[k++] = i;
   const rs = new BlockMT(seed);
-  const draws = new Int32Array(nfg > 0 ? numSamples : 0);
+  // draws in blocks (a 1e8-sample case would otherwise need a 400 MB index array)
+  const draws = new Int32Array(nfg > 0 ? Math.min(1 << 16, numSamples) : 0);
   const samples: Float32Array[] = [];
   const histograms: Histogram[] = [];
   for (let c = 0; c < channels; c++) {
@@ -56,13 +57,17 @@ export function sampleForeground(
     }
     const fg = new Float32Array(nfg);
     for (let k = 0; k < nfg; k++) fg[k] = data[c * n + idx[k]];
-    const counts = new Float64Array(nfg);
+    const counts = new Int32Array(nfg);
     const out = new Float32Array(numSamples);
-    rs.boundedFill(nfg - 1, draws);
-    for (let i = 0; i < numSamples; i++) {
-      const j = draws[i];
-      out[i] = fg[j];
-      counts[j]++;
+    for (let done = 0; done < numSamples; ) {
+      const k = Math.min(draws.length, numSamples - done);
+      rs.boundedFill(nfg - 1, draws, k);
+      for (let i = 0; i < k; i++) {
+        const j = draws[i];
+        out[done + i] = fg[j];
+        counts[j]++;
+      }
+      done += k;
     }
     samples.push(out);
     histograms.push(weightedHistogram(fg, counts));
