@@ -459,7 +459,7 @@ function renderKubernetes(ctx: Ctx): JobFile[] {
         ...common,
         ...res(stage),
         name,
-        component: key.length <= 63 ? k8sNames([key])[0] : name,
+        component: k8sNames([key])[0],
         description,
         notes: resourceNotes(ctx, stage),
         indexed: extra.indexed,
@@ -477,7 +477,12 @@ function renderKubernetes(ctx: Ctx): JobFile[] {
     predict: false,
     jobs: [add('01-preprocess.yaml', 'preprocess', 'preprocess', `Preprocessing of ${dataset} for ${preprocessConfigurations(ctx).join(', ')}, then the cross-validation split.`, { indexed: false, completions: 1, index: null, body: preprocessBody(ctx), env: [] })],
   });
-  const foldIndex = `FOLDS=(${ctx.folds.join(' ')})\nFOLD=\${FOLDS[\${JOB_COMPLETION_INDEX:?"this runs as an Indexed Job"}]:-}`;
+  const foldIndex = [
+    'INDEX=${JOB_COMPLETION_INDEX:?"this runs as an Indexed Job"}',
+    `case "$INDEX" in ''|*[!0-9]*) echo "nnuc: not a completion index: '$INDEX'" >&2; exit 2 ;; esac`,
+    `FOLDS=(${ctx.folds.join(' ')})`,
+    'FOLD=${FOLDS[$INDEX]:-}',
+  ].join('\n');
   const waves: string[][] = [];
   const depth = (c: string): number => {
     const p = ctx.plan.configurations[c].previous_stage;
