@@ -34,6 +34,8 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/jobs.js'),
   () => import('./commands/preview-aug.js'),
   () => import('./commands/run.js'),
+  () => import('./commands/predict.js'),
+  () => import('./commands/demo.js'),
 ];
 
 export class UsageError extends Error {}

@@ -35,6 +35,8 @@ import { tfjsNetwork, type NetworkFn } from './inference/network.js';
 import type { ItkGeometry } from './io/types.js';
 import { readCase } from './io/image.js';
 import { writeSegmentation as writeSegmentationFile } from './inference/export.js';
+import type { Part } from './util/shard.js';
+import type { PostprocessingStep } from './postprocessing/determine.js';
 import * as tf from '@tensorflow/tfjs';
 
 export { foldDir };
@@ -364,6 +366,10 @@ export interface PredictFolderOptions extends PredictorOptions {
   readonly previousStage?: string | null;
   readonly overwrite?: boolean;
   readonly quiet?: boolean;
+  /** only part I of N of the sorted cases (`--part I/N`, for sharding over jobs) */
+  readonly part?: Part;
+  /** keep-largest-component steps applied before writing (from find-best's inference_information.json) */
+  readonly postprocessing?: readonly PostprocessingStep[];
 }
 
 export type PredictFolderReport = FolderPredictionReport;
@@ -381,6 +387,8 @@ export async function predictConfiguration(build: BuildHandle, configuration: st
       previousStageDir: opts.previousStage ?? null,
       overwrite: opts.overwrite,
       quiet: opts.quiet,
+      ...(opts.part ? { part: opts.part } : {}),
+      ...(opts.postprocessing ? { postprocessing: opts.postprocessing } : {}),
     });
   } finally {
     for (const n of nets) n.dispose();

@@ -26,6 +26,7 @@ import { labelSpecFromPlanDataset, type LabelSpec } from '../evaluation/labels.j
 import { cascadeInput } from './cascade.js';
 import { convertLogitsToSegmentationWithCorrectShape, exportPrediction, type ExportContext, type ExportedCase } from './export.js';
 import type { NetworkFn } from './network.js';
+import { selectPart, type Part } from '../util/shard.js';
 import type { PostprocessingStep } from '../postprocessing/determine.js';
 import { predictLogitsEnsemble, type Logits, type SlidingWindowOptions } from './predictor.js';
 import { computeGaussian } from './sliding-window.js';
@@ -193,10 +194,13 @@ export async function predictFolder(
     quiet?: boolean;
     /** post-processing applied to every segmentation before it is written (see readInferenceInformation) */
     postprocessing?: readonly PostprocessingStep[];
+    /** predict only this part of the sorted case list (nnU-Net's num_parts/part_id; runtime/util/shard.ts) */
+    part?: Part;
   },
 ): Promise<FolderPredictionReport> {
-  const cases = findInputCases(inputDir, opts.fileEnding, predictor.settings.imageChannels);
-  if (cases.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
+  const all = findInputCases(inputDir, opts.fileEnding, predictor.settings.imageChannels);
+  if (all.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
+  const cases = opts.part ? selectPart(all, opts.part.partId, opts.part.numParts) : all;
   const predicted: string[] = [];
   const skipped: string[] = [];
   writeFileAtomic(join(outputDir, 'dataset.json'), pyJsonDumps(predictor.settings.datasetJson, { indent: 4 }) + '\n');

@@ -1,0 +1,134 @@
+/**
+ * `nnuc predict BUILD_DIR -i INPUT_DIR -o OUTPUT_DIR [-c CONFIGURATION...] [--folds 0,1,...]
+ *   [--checkpoint final|best|latest] [--no-mirror] [--step S] [--save-probabilities] [--previous-stage DIR]
+ *   [--part I/N] [--no-postprocessing] [--backend B] [--overwrite] [--quiet]`
+ *
+ * Predicts a folder of cases ({CASE}_{CCCC}{file_ending}) with the trained folds of a configuration
+ * (folds' logits averaged, sliding window with Gaussian weighting and test-time mirroring, as nnU-Net).
+ * Without -c it applies what `nnuc find-best` selected (BUILD_DIR/results/inference_information.json):
+ * the best configuration, or the pair ensemble (each member predicted with probabilities into
+ * OUTPUT_DIR/.members/<configuration>, then averaged), followed by the selected post-processing. Without a
+ * selection it uses the first trained configuration in plan order. Resumable: predicted cases are skipped.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openBuild, predictConfiguration, trainedFolds } from '../../runtime/api.js';
+import { readInferenceInformation } from '../../runtime/selection/find-best.js';
+import { ensembleFolders } from '../../runtime/selection/ensemble.js';
+import { applyPostprocessingToFolder } from '../../runtime/postprocessing/determine.js';
+import { labelSpecFromPlanDataset } from '../../runtime/evaluation/labels.js';
+import { parsePart } from '../../runtime/util/shard.js';
+import { CHECKPOINT_NAMES } from '../../runtime/training/checkpoint.js';
+import { UsageError } from '../main.js';
+
+interface PredictCliOptions {
+  input: string;
+  output: string;
+  configuration?: string[];
+  folds?: string;
+  checkpoint: string;
+  mirror: boolean;
+  step?: string;
+  saveProbabilities?: boolean;
+  previousStage?: string;
+  part?: string;
+  postprocessing: boolean;
+  backend?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+function parseFolds(s: string): (number | 'all')[] {
+  return s.split(',').map((f) => {
+    if (f === 'all') return 'all';
+    if (!/^[0-9]+$/.test(f)) throw new UsageError(`--folds takes fold numbers or 'all' separated by commas (got '${s}')`);
+    return Number(f);
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('predict')
+    .description('predict a folder of cases with trained folds (sliding window, Gaussian, mirroring; find-best selection and post-processing by default)')
+    .argument('<BUILD_DIR>', 'build folder (nnuc compile --out)')
+    .requiredOption('-i, --input <dir>', 'folder of images {CASE}_{CCCC}<file_ending>')
+    .requiredOption('-o, --output <dir>', 'folder for the segmentations {CASE}<file_ending>')
+    .option('-c, --configuration <names...>', 'configuration(s); two or more are ensembled (default: the find-best selection)')
+    .option('--folds <list>', 'folds to ensemble, e.g. 0,1,2 (default: every fold with a checkpoint)')
+    .option('--checkpoint <which>', 'final, best or latest', 'final')
+    .option('--no-mirror', 'disable test-time mirroring')
+    .option('--step <fraction>', 'sliding-window step as a fraction of the patch (default 0.5)')
+    .option('--save-probabilities', 'also write {CASE}.npz probabilities')
+    .option('--previous-stage <dir>', 'cascade: the 3d_lowres predictions of the same cases')
+    .option('--part <I/N>', 'predict only part I (0-based) of N of the sorted cases, for sharding over jobs')
+    .option('--no-postprocessing', 'do not apply the post-processing selected by find-best')
+    .option('--backend <name>', 'auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu', 'auto')
+    .option('--overwrite', 'predict cases again even when their output exists')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (buildDirArg: string, o: PredictCliOptions) => {
+      const buildDir = resolve(buildDirArg);
+      if (!existsSync(join(buildDir, 'plan.json'))) throw new UsageError(`${buildDirArg} has no plan.json (run nnuc compile --out ${buildDirArg} first)`);
+      const build = openBuild(buildDir);
+      const plan = build.plan;
+      if (!(o.checkpoint in CHECKPOINT_NAMES)) throw new UsageError(`--checkpoint is final, best or latest (got '${o.checkpoint}')`);
+      const step = o.step === undefined ? undefined : Number(o.step);
+      if (step !== undefined && !(step > 0 && step <= 1)) throw new UsageError(`--step must be in (0, 1] (got '${o.step}')`);
+      const part = o.part ? parsePart(o.part) : undefined;
+      const info = readInferenceInformation(join(buildDir, 'results'));
+      let configurations = o.configuration;
+      if (!configurations) {
+        if (info) configurations = info.configurations;
+        else {
+          const trained = plan.configuration_order.filter((c) => trainedFolds(build, c, o.checkpoint as keyof typeof CHECKPOINT_NAMES).length > 0);
+          if (trained.length === 0) throw new UsageError('no trained configuration in this build (run nnuc train first)');
+          configurations = [trained.includes('3d_fullres') ? '3d_fullres' : trained[0]];
+        }
+      }
+      for (const c of configurations) {
+        if (!plan.configurations[c]) throw new UsageError(`configuration '${c}' is not in the plan (it has: ${plan.configuration_order.join(', ')})`);
+      }
+      const postprocessing = o.postprocessing && info && !o.configuration ? info.postprocessing : [];
+      const common = {
+        ...(o.folds ? { folds: parseFolds(o.folds) } : {}),
+        checkpoint: o.checkpoint as keyof typeof CHECKPOINT_NAMES,
+        mirror: o.mirror,
+        ...(step !== undefined ? { step } : {}),
+        previousStage: o.previousStage ?? null,
+        overwrite: o.overwrite ?? false,
+        backend: o.backend,
+        quiet: o.quiet ?? false,
+        ...(part ? { part } : {}),
+      };
+      if (configurations.length === 1) {
+        const r = await predictConfiguration(build, configurations[0], {
+          ...common,
+          input: o.input,
+          output: o.output,
+          saveProbabilities: o.saveProbabilities ?? false,
+          postprocessing,
+        });
+        process.stdout.write(`${configurations[0]}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done -> ${resolve(o.output)}\n`);
+        return;
+      }
+      // an ensemble: every member with probabilities, then averaged (nnU-Net's nnUNetv2_ensemble), then post-processing
+      const members: string[] = [];
+      for (const c of configurations) {
+        const dir = join(resolve(o.output), '.members', c);
+        const r = await predictConfiguration(build, c, { ...common, input: o.input, output: dir, saveProbabilities: true });
+        process.stdout.write(`${c}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done\n`);
+        members.push(dir);
+      }
+      const spec = labelSpecFromPlanDataset(plan.dataset);
+      const ensembled = await ensembleFolders(members, resolve(o.output), {
+        spec,
+        fileEnding: plan.dataset.file_ending,
+        saveProbabilities: o.saveProbabilities ?? false,
+        quiet: o.quiet ?? false,
+      });
+      if (postprocessing.length > 0) {
+        await applyPostprocessingToFolder(resolve(o.output), resolve(o.output), postprocessing, plan.dataset.file_ending, o.quiet ?? false);
+      }
+      process.stdout.write(`ensemble of ${configurations.join(' + ')}: ${ensembled.length} case(s) -> ${resolve(o.output)}\n`);
+    });
+}
