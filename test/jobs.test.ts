@@ -58,13 +58,16 @@ function bash(script: string, opts: { env?: Record<string, string>; cwd?: string
 test('shQuote: every hostile string comes back byte for byte through bash, as one printable-ASCII word', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nnuc-shq-'));
   try {
-    for (const s of HOSTILE) {
+    // one bash run: for each string, its bytes, then the number of words bash saw, then a separator byte
+    const script = HOSTILE.map((s) => {
       const q = shQuote(s);
       assert.match(q, /^[\x20-\x7e]+$/, `not one printable line: ${JSON.stringify(q)}`);
-      const r = bash(`printf '%s' ${q}; printf '|'; set -- ${q}; printf '%s' "$#"`, { cwd: dir });
-      assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.stdout, Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from('|1')]), `round trip of ${JSON.stringify(s)} via ${q}`);
-    }
+      return `printf '%s' ${q}; set -- ${q}; printf '|%s\\0' "$#"`;
+    }).join('\n');
+    const r = bash(script, { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const expected = Buffer.concat(HOSTILE.map((s) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from('|1\0')])));
+    assert.deepEqual(r.stdout, expected);
     assert.deepEqual(readdirSync(dir), [], 'nothing was executed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
