@@ -84,6 +84,21 @@ test('Conv3D forward and its x/filter gradients equal the cpu kernels', { skip }
   }
 });
 
+test('the blocked-layout mode (oneDNN chooses layouts, with reorders) gives the same results', { skip }, async () => {
+  if (!reg.ok) return;
+  reg.addon.setLayout(0);
+  try {
+    const c = cases3d[1];
+    const outs = tf.tidy(() => tf.conv3d(tf.zeros(c.x as never) as tf.Tensor5D, tf.zeros(c.w as never) as tf.Tensor5D, c.s, c.pad).shape) as number[];
+    const inputs: [Float32Array, number[]][] = [[randn(c.x), c.x], [randn(c.w), c.w], [randn(outs), outs]];
+    await compare(inputs, (x, w, r) => [tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, c.s, c.pad),
+      ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.s, c.pad), r)))([x, w])], 'blocked layout', 2e-5);
+    assert.equal(reg.addon.info().layout, 'any');
+  } finally {
+    reg.addon.setLayout(1);
+  }
+});
+
 test('conv3dTranspose (Conv3DBackpropInputV2) forward and gradients equal the cpu kernels', { skip }, async () => {
   const cases: { x: number[]; w: number[]; s: S3; out: number[] }[] = [
     { x: [2, 3, 4, 5, 6], w: [1, 2, 2, 4, 6], s: [1, 2, 2], out: [2, 3, 8, 10, 4] },

@@ -132,7 +132,7 @@ export async function setup(opts: SelectOptions = {}): Promise<BackendInfo> {
   }
   const threads = opts.threads ?? (process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : cpus().length);
   r.addon.setThreads(threads);
-  if (process.env.NNUC_ONEDNN_LAYOUT === 'ndhwc') r.addon.setLayout(1);
+  r.addon.setLayout(process.env.NNUC_ONEDNN_LAYOUT === 'any' ? 0 : 1);
   await tf.setBackend(ONEDNN_BACKEND);
   await tf.ready();
   const info = r.addon.info();
