@@ -22,6 +22,9 @@ export const ONEDNN_BACKEND = 'onednn';
 export class OneDnnBackend extends MathBackendCPU {
   constructor(readonly addon: OneDnnAddon) {
     super();
+    // tfjs's cpu backend tells Node users to install tfjs-node on first use; this backend is the fast
+    // native path, so that advice is wrong here (selectBackend prints what runs instead).
+    (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 }
 
