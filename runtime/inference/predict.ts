@@ -203,7 +203,10 @@ export async function predictFolder(
   const cases = opts.part ? selectPart(all, opts.part.partId, opts.part.numParts) : all;
   const predicted: string[] = [];
   const skipped: string[] = [];
-  writeFileAtomic(join(outputDir, 'dataset.json'), pyJsonDumps(predictor.settings.datasetJson, { indent: 4 }) + '\n');
+  // one writer per file: with --part I/N only part 0 writes the folder's dataset.json
+  if (!opts.part || opts.part.partId === 0) {
+    writeFileAtomic(join(outputDir, 'dataset.json'), pyJsonDumps(predictor.settings.datasetJson, { indent: 4 }) + '\n');
+  }
   const progress = new Progress({ label: 'predict', total: cases.length, unit: 'cases', quiet: opts.quiet });
   for (const c of cases) {
     const outBase = join(outputDir, c.id);
