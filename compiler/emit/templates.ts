@@ -60,8 +60,11 @@ function makeInstance(): typeof Handlebars {
 
 const HB = makeInstance();
 
-/** Problems of a template against the rules above (empty = fine). */
-export function lintTemplate(source: string, name = 'template'): string[] {
+/**
+ * Problems of a template against the rules above (empty = fine), for any set of safe helpers: shared by
+ * this emitter and the job emitter (compiler/jobs/templates.ts), which differ only in their helpers.
+ */
+export function lintHandlebars(source: string, name: string, helpers: readonly string[], kind: string): string[] {
   const problems: string[] = [];
   const at = (n: hbs.AST.Node): string => `${name}:${n.loc?.start.line ?? '?'}`;
   const checkParams = (params: hbs.AST.Expression[], n: hbs.AST.Node): void => {
@@ -79,8 +82,8 @@ export function lintTemplate(source: string, name = 'template'): string[] {
           if (!m.escaped) problems.push(`${at(m)}: raw output ({{{ }}} or {{& }}) is not allowed`);
           const path = m.path as hbs.AST.PathExpression;
           const helper = path.type === 'PathExpression' && !path.data && path.parts.length === 1 ? path.parts[0] : null;
-          if (!helper || !(SAFE_HELPERS as readonly string[]).includes(helper)) {
-            problems.push(`${at(m)}: '{{${path.type === 'PathExpression' ? path.original : '?'}}}' must go through a safe helper (${SAFE_HELPERS.join(', ')})`);
+          if (!helper || !helpers.includes(helper)) {
+            problems.push(`${at(m)}: '{{${path.type === 'PathExpression' ? path.original : '?'}}}' must go through a safe helper (${helpers.join(', ')})`);
           } else if (m.params.length === 0) problems.push(`${at(m)}: helper ${helper} needs an argument`);
           checkParams(m.params, m);
           break;
@@ -94,12 +97,17 @@ export function lintTemplate(source: string, name = 'template'): string[] {
           break;
         }
         default:
-          problems.push(`${at(st)}: ${st.type} is not allowed in nnuc templates`);
+          problems.push(`${at(st)}: ${st.type} is not allowed in ${kind}`);
       }
     }
   };
   walk(Handlebars.parse(source));
   return problems;
+}
+
+/** Problems of a code-generation template (empty = fine). */
+export function lintTemplate(source: string, name = 'template'): string[] {
+  return lintHandlebars(source, name, SAFE_HELPERS, 'nnuc templates');
 }
 
 export type Template = (context: object) => string;

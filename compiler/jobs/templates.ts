@@ -20,6 +20,7 @@ import Handlebars from 'handlebars';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { commentText } from '../emit/literal.js';
+import { lintHandlebars } from '../emit/templates.js';
 import { JobsError, shQuote, shToken, yamlBlock, yamlString } from './shell.js';
 
 /** A piece of script text rendered by the emitter from these templates (inserted with {{code}}). */
@@ -28,7 +29,6 @@ export class Fragment {
 }
 
 export const JOB_HELPERS = ['sh', 'tok', 'int', 'yq', 'block', 'comment', 'code'] as const;
-const BLOCKS = new Set(['each', 'if', 'unless', 'with']);
 
 interface Options {
   hash: Record<string, unknown>;
@@ -61,46 +61,9 @@ function makeInstance(): typeof Handlebars {
 
 const HB = makeInstance();
 
-/** Problems of a template against the rules above (empty = fine). */
+/** Problems of a job template against the rules above (empty = fine); the walker is compiler/emit's. */
 export function lintJobTemplate(source: string, name = 'template'): string[] {
-  const problems: string[] = [];
-  const at = (n: hbs.AST.Node): string => `${name}:${n.loc?.start.line ?? '?'}`;
-  const checkParams = (params: hbs.AST.Expression[], n: hbs.AST.Node): void => {
-    for (const p of params) if (p.type === 'SubExpression') problems.push(`${at(n)}: sub-expressions are not allowed`);
-  };
-  const walk = (prog: hbs.AST.Program | undefined): void => {
-    if (!prog) return;
-    for (const st of prog.body) {
-      switch (st.type) {
-        case 'ContentStatement':
-        case 'CommentStatement':
-          break;
-        case 'MustacheStatement': {
-          const m = st as hbs.AST.MustacheStatement;
-          if (!m.escaped) problems.push(`${at(m)}: raw output ({{{ }}} or {{& }}) is not allowed`);
-          const path = m.path as hbs.AST.PathExpression;
-          const helper = path.type === 'PathExpression' && !path.data && path.parts.length === 1 ? path.parts[0] : null;
-          if (!helper || !(JOB_HELPERS as readonly string[]).includes(helper)) {
-            problems.push(`${at(m)}: '{{${path.type === 'PathExpression' ? path.original : '?'}}}' must go through a safe helper (${JOB_HELPERS.join(', ')})`);
-          } else if (m.params.length === 0) problems.push(`${at(m)}: helper ${helper} needs an argument`);
-          checkParams(m.params, m);
-          break;
-        }
-        case 'BlockStatement': {
-          const b = st as hbs.AST.BlockStatement;
-          if (!BLOCKS.has(b.path.original)) problems.push(`${at(b)}: block helper '${b.path.original}' is not allowed (${[...BLOCKS].join(', ')})`);
-          checkParams(b.params, b);
-          walk(b.program);
-          walk(b.inverse);
-          break;
-        }
-        default:
-          problems.push(`${at(st)}: ${st.type} is not allowed in nnuc job templates`);
-      }
-    }
-  };
-  walk(Handlebars.parse(source));
-  return problems;
+  return lintHandlebars(source, name, JOB_HELPERS, 'nnuc job templates');
 }
 
 export type JobTemplate = (context: object) => string;
