@@ -5,24 +5,13 @@
  */
 import { PNG } from 'pngjs';
 import type { Sample } from './sample.js';
+import { LABEL_COLORS } from '../report/overlay.js';
 
 export interface PreviewRow {
   original: { image: Float32Array; shape: number[] };
   augmented: { image: Float32Array; seg: Float32Array; shape: number[] };
   caption?: string;
 }
-
-const PALETTE: Array<[number, number, number]> = [
-  [0, 0, 0],
-  [230, 25, 75],
-  [60, 180, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-];
 
 /** The middle slice (axis 0 for 3D) of channel 0: [rows, cols] and values. */
 export function middleSlice(data: Float32Array, shape: readonly number[]): { h: number; w: number; v: Float32Array } {
@@ -60,7 +49,7 @@ export function renderPreviewGrid(rows: readonly PreviewRow[], tile = 128): Buff
           } else {
             const g = gray(row[1].v[i]);
             const lab = Math.round(cell.v[i]);
-            rgb = lab > 0 ? PALETTE[1 + ((lab - 1) % (PALETTE.length - 1))].map((p, k) => Math.round(0.55 * p + 0.45 * [g, g, g][k])) as [number, number, number] : [g, g, g];
+            rgb = lab > 0 ? LABEL_COLORS[(lab - 1) % LABEL_COLORS.length].map((p, k) => Math.round(0.55 * p + 0.45 * [g, g, g][k])) as [number, number, number] : [g, g, g];
           }
           const o = ((y0 + y) * W + x0 + x) * 4;
           png.data[o] = rgb[0];
