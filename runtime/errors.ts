@@ -91,6 +91,8 @@ export const RUNTIME_ERRORS = {
   NNU6021: { title: 'checkpoint is corrupt', hint: 'the file is damaged or not an nnuc checkpoint: use checkpoint_best/latest, or retrain' },
   NNU6022: { title: 'checkpoint not found', hint: 'train first (nnuc train), or check the fold and configuration' },
   NNU6030: { title: 'training diverged', hint: 'check the preprocessed data (NaN/inf intensities) or lower the learning rate' },
+  NNU6040: { title: 'previous-stage segmentation missing', hint: 'train all folds of the previous stage (3d_lowres) first: their final validation writes results/<previous>/predicted_next_stage/<configuration>/<case>.npz' },
+  NNU6041: { title: 'previous-stage segmentation does not fit the case', hint: 'the previous stage was validated against other preprocessed data: rerun its validation (nnuc train --val) for every fold' },
   NNU6101: { title: 'backend package not installed', hint: 'install the optional package, or choose another backend (--backend onednn|wasm|cpu)' },
   NNU6102: { title: 'GPU requested but not used', hint: 'fix the CUDA/cuDNN installation, pass --allow-cpu, or choose a CPU backend' },
   NNU6103: { title: 'native oneDNN backend unavailable', hint: 'apt-get install libdnnl-dev, then node native/build.mjs (or npm ci); or choose --backend wasm' },
