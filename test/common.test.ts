@@ -29,6 +29,48 @@ test('MT19937 raw output matches the reference generator for seed 5489', () => {
   assert.equal(r.nextUint32(), 3890346734);
 });
 
+test('bulk bounded draws equal numpy far into the stream (choice(max + 1, 3000) from RandomState(1234))', () => {
+  // numpy 2.4.6: v = np.random.RandomState(1234).choice(max + 1, 3000); [v.sum(), v[620:624], v[-3:]]
+  const numpy: Array<[number, number, number[], number[]]> = [
+    [1, 1569, [1, 0, 1, 1], [0, 1, 1]],
+    [6, 9039, [4, 2, 3, 4], [0, 6, 3]],
+    [999, 1523307, [961, 997, 970, 620], [676, 80, 266]],
+    [4095, 6281469, [705, 1326, 4089, 1345], [3278, 3903, 137]],
+    [4096, 6289220, [3650, 131, 1780, 2801], [4041, 2643, 251]],
+    [65535, 98572541, [37569, 38190, 4089, 42305], [23758, 20287, 20617]],
+    [1234567, 1850921028, [589991, 843586, 944062, 133173], [239843, 908179, 469031]],
+    [2 ** 31 - 1, 3200296032509, [919179969, 976196910, 755503097, 1664263489], [332684494, 290934591, 171790473]],
+  ];
+  for (const [max, sum, mid, last] of numpy) {
+    const v = new Int32Array(3000);
+    new RandomState(1234).boundedIntFill(max, v);
+    assert.equal(v.reduce((a, b) => a + b, 0), sum, `max ${max} sum`);
+    assert.deepEqual(Array.from(v.subarray(620, 624)), mid, `max ${max} [620:624]`);
+    assert.deepEqual(Array.from(v.subarray(-3)), last, `max ${max} [-3:]`);
+  }
+  assert.throws(() => new RandomState(1).boundedIntFill(2 ** 31, new Int32Array(1)), RangeError);
+});
+
+test('bulk bounded draws equal boundedInt one by one, across block borders, interleaved with scalar calls', () => {
+  for (const max of [0, 1, 6, 999, 4095, 4096, 65535, 1234567, 2 ** 31 - 1]) {
+    const rs = new RandomState(1234);
+    const bulk = new RandomState(1234);
+    const got = new Int32Array(3000);
+    bulk.boundedIntFill(max, got.subarray(0, 700));
+    bulk.boundedIntFill(max, got.subarray(700));
+    for (let i = 0; i < got.length; i++) assert.equal(got[i], rs.boundedInt(max), `max ${max} draw ${i}`);
+    // the two generators are now at the same point of the stream
+    assert.equal(bulk.nextUint32(), rs.nextUint32(), `max ${max} stream position`);
+  }
+  // numpy: rs = RandomState(7); rs.choice(1000, 700); rs.shuffle(arange(20)); rs.random_sample()
+  const rs = new RandomState(7);
+  rs.choiceWithReplacement(1000, 700);
+  const a = Array.from({ length: 20 }, (_, i) => i);
+  rs.shuffle(a);
+  assert.deepEqual(a, [5, 12, 2, 11, 14, 19, 16, 3, 6, 4, 10, 18, 8, 17, 0, 1, 13, 15, 7, 9]);
+  assert.equal(rs.randomSample(), 0.6400714760712125);
+});
+
 test('Python float repr', () => {
   assert.equal(formatPyFloat(168), '168.0');
   assert.equal(formatPyFloat(1e-5), '1e-05');

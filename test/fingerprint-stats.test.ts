@@ -1,14 +1,13 @@
 /**
  * Fingerprint numerics: numpy-exact float32 statistics (against numpy 2.4.6 outputs in
  * test/fixtures/data/float32-stats.json, from scripts/gen-fingerprint-stats-fixtures.py), hand-computed
- * statistics of synthetic volumes, the foreground sampling path on top of the verified RandomState, and the
- * block generator's equality with RandomState.
+ * statistics of synthetic volumes, and the foreground sampling path on top of the verified RandomState (its bulk
+ * draws are tested in test/common.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RandomState } from '../common/rng.js';
-import { BlockMT } from '../runtime/fingerprint/mt-block.js';
 import { Chunked, histogramOf, intensityProperties, mean32, mergeHistograms, pairwiseSum32, percentiles32, std32 } from '../runtime/fingerprint/stats.js';
 import { analyzeCaseArrays, sampleForeground, samplesPerCase } from '../runtime/fingerprint/analyze.js';
 import { fingerprintToJson, reduceFingerprint } from '../runtime/fingerprint/extract.js';
@@ -70,17 +69,6 @@ test('hand-computed statistics of a small sample set', () => {
   // empty input: numpy returns nan
   const e = intensityProperties(new Chunked([]), { values: new Float32Array(0), counts: new Float64Array(0) });
   assert.ok(Number.isNaN(e.mean) && Number.isNaN(e.median));
-});
-
-test('BlockMT bounded draws equal RandomState.boundedInt over block borders and masks', () => {
-  for (const max of [0, 1, 6, 999, 4095, 4096, 65535, 1234567, 2 ** 31 - 1]) {
-    const rs = new RandomState(1234);
-    const b = new BlockMT(1234);
-    const got = new Int32Array(3000);
-    b.boundedFill(max, got.subarray(0, 700));
-    b.boundedFill(max, got.subarray(700));
-    for (let i = 0; i < got.length; i++) assert.equal(got[i], rs.boundedInt(max), `max ${max} draw ${i}`);
-  }
 });
 
 test('foreground sampling = rs.choice(fg, k, replace=True) per channel from one RandomState(1234)', () => {

@@ -4,8 +4,8 @@
  * RandomState(1234) (fresh per case; channels draw from the same stream in order).
  */
 import { floorDiv } from '../../common/pymath.js';
+import { RandomState } from '../../common/rng.js';
 import { cropToNonzero } from './crop.js';
-import { BlockMT } from './mt-block.js';
 import { weightedHistogram, type Histogram } from './stats.js';
 
 /** nnU-Net's `num_foreground_voxels_for_intensitystats` (10e7). */
@@ -44,7 +44,7 @@ export function sampleForeground(
   for (let i = 0; i < n; i++) if (seg[i] > 0) nfg++;
   const idx = new Uint32Array(nfg);
   for (let i = 0, k = 0; i < n; i++) if (seg[i] > 0) idx[k++] = i;
-  const rs = new BlockMT(seed);
+  const rs = new RandomState(seed);
   // draws in blocks (a 1e8-sample case would otherwise need a 400 MB index array)
   const draws = new Int32Array(nfg > 0 ? Math.min(1 << 16, numSamples) : 0);
   const samples: Float32Array[] = [];
@@ -61,7 +61,7 @@ export function sampleForeground(
     const out = new Float32Array(numSamples);
     for (let done = 0; done < numSamples; ) {
       const k = Math.min(draws.length, numSamples - done);
-      rs.boundedFill(nfg - 1, draws, k);
+      rs.boundedIntFill(nfg - 1, draws, k);
       for (let i = 0; i < k; i++) {
         const j = draws[i];
         out[done + i] = fg[j];
