@@ -7,20 +7,25 @@
  * (folds' logits averaged, sliding window with Gaussian weighting and test-time mirroring, as nnU-Net).
  * Without -c it applies what `nnuc find-best` selected (BUILD_DIR/results/inference_information.json):
  * the best configuration, or the pair ensemble (each member predicted with probabilities into
- * OUTPUT_DIR/.members/<configuration>, then averaged), followed by the selected post-processing. Without a
- * selection it uses the first trained configuration in plan order. Resumable: predicted cases are skipped.
+ * OUTPUT_DIR/.members/<configuration>, then averaged per case), followed by the selected post-processing,
+ * applied to each segmentation before its single atomic write. A cascade stage without --previous-stage gets its
+ * previous stage predicted first into OUTPUT_DIR/.stages/<previous>. Without a selection it uses 3d_fullres or
+ * the first trained configuration in plan order. Resumable: predicted cases are skipped.
+ * With --part I/N every step (previous stage, members, ensemble, post-processing) covers only the cases of part I,
+ * so N parts may write the same output folder at once (runtime/inference/predict.ts, ensemblePredictions).
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openBuild, predictConfiguration, trainedFolds } from '../../runtime/api.js';
 import { readInferenceInformation } from '../../runtime/selection/find-best.js';
-import { ensembleFolders } from '../../runtime/selection/ensemble.js';
-import { applyPostprocessingToFolder } from '../../runtime/postprocessing/determine.js';
+import { ensemblePredictions } from '../../runtime/inference/predict.js';
 import { labelSpecFromPlanDataset } from '../../runtime/evaluation/labels.js';
 import { parsePart } from '../../runtime/util/shard.js';
 import { CHECKPOINT_NAMES } from '../../runtime/training/checkpoint.js';
 import { UsageError } from '../main.js';
+import { isExportFolder } from '../../runtime/inference/exported-manifest.js';
+import { predictFromExportCli } from './export.js';
 
 interface PredictCliOptions {
   input: string;
@@ -51,7 +56,7 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('predict a folder of cases with trained folds (sliding window, Gaussian, mirroring; find-best selection and post-processing by default)')
-    .argument('<BUILD_DIR>', 'build folder (nnuc compile --out)')
+    .argument('<BUILD_DIR>', 'build folder (nnuc compile --out), or an export folder (nnuc export)')
     .requiredOption('-i, --input <dir>', 'folder of images {CASE}_{CCCC}<file_ending>')
     .requiredOption('-o, --output <dir>', 'folder for the segmentations {CASE}<file_ending>')
     .option('-c, --configuration <names...>', 'configuration(s); two or more are ensembled (default: the find-best selection)')
@@ -67,6 +72,8 @@ export function register(program: Command): void {
     .option('--overwrite', 'predict cases again even when their output exists')
     .option('-q, --quiet', 'no progress output')
     .action(async (buildDirArg: string, o: PredictCliOptions) => {
+      // an nnuc export folder (nnuc-export.json): its ONNX networks on onnxruntime (cli/commands/export.ts)
+      if (isExportFolder(buildDirArg)) return predictFromExportCli(buildDirArg, o);
       const buildDir = resolve(buildDirArg);
       if (!existsSync(join(buildDir, 'plan.json'))) throw new UsageError(`${buildDirArg} has no plan.json (run nnuc compile --out ${buildDirArg} first)`);
       const build = openBuild(buildDir);
@@ -94,15 +101,27 @@ export function register(program: Command): void {
         checkpoint: o.checkpoint as keyof typeof CHECKPOINT_NAMES,
         mirror: o.mirror,
         ...(step !== undefined ? { step } : {}),
-        previousStage: o.previousStage ?? null,
         overwrite: o.overwrite ?? false,
         backend: o.backend,
         quiet: o.quiet ?? false,
         ...(part ? { part } : {}),
       };
+      // a cascade stage needs its previous stage's predictions of the same cases: --previous-stage DIR, or
+      // predicted here first into OUTPUT_DIR/.stages/<previous> (the same part's cases only)
+      const previousStageFor = async (c: string): Promise<string | null> => {
+        const prev = plan.configurations[c].previous_stage;
+        if (!prev) return null;
+        if (o.previousStage) return resolve(o.previousStage);
+        if (!plan.configurations[prev]) throw new UsageError(`${c} is a cascade stage after ${prev}, which is not in the plan; pass --previous-stage DIR`);
+        const dir = join(resolve(o.output), '.stages', prev);
+        const r = await predictConfiguration(build, prev, { ...common, input: o.input, output: dir, previousStage: await previousStageFor(prev) });
+        process.stdout.write(`${prev} (previous stage of ${c}): ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done\n`);
+        return dir;
+      };
       if (configurations.length === 1) {
         const r = await predictConfiguration(build, configurations[0], {
           ...common,
+          previousStage: await previousStageFor(configurations[0]),
           input: o.input,
           output: o.output,
           saveProbabilities: o.saveProbabilities ?? false,
@@ -111,24 +130,27 @@ export function register(program: Command): void {
         process.stdout.write(`${configurations[0]}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done -> ${resolve(o.output)}\n`);
         return;
       }
-      // an ensemble: every member with probabilities, then averaged (nnU-Net's nnUNetv2_ensemble), then post-processing
+      // an ensemble: every member with probabilities (its own cases only, with --part), then per case averaged,
+      // post-processed and written (nnU-Net's nnUNetv2_ensemble + apply_postprocessing, one atomic write per case)
       const members: string[] = [];
       for (const c of configurations) {
         const dir = join(resolve(o.output), '.members', c);
-        const r = await predictConfiguration(build, c, { ...common, input: o.input, output: dir, saveProbabilities: true });
+        const r = await predictConfiguration(build, c, { ...common, input: o.input, output: dir, saveProbabilities: true, previousStage: await previousStageFor(c) });
         process.stdout.write(`${c}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done\n`);
         members.push(dir);
       }
-      const spec = labelSpecFromPlanDataset(plan.dataset);
-      const ensembled = await ensembleFolders(members, resolve(o.output), {
-        spec,
+      const ensembled = await ensemblePredictions(members, resolve(o.input), resolve(o.output), {
         fileEnding: plan.dataset.file_ending,
+        numChannels: plan.dataset.channels.length,
+        spec: labelSpecFromPlanDataset(plan.dataset),
+        ...(part ? { part } : {}),
         saveProbabilities: o.saveProbabilities ?? false,
+        postprocessing,
+        overwrite: o.overwrite ?? false,
         quiet: o.quiet ?? false,
       });
-      if (postprocessing.length > 0) {
-        await applyPostprocessingToFolder(resolve(o.output), resolve(o.output), postprocessing, plan.dataset.file_ending, o.quiet ?? false);
-      }
-      process.stdout.write(`ensemble of ${configurations.join(' + ')}: ${ensembled.length} case(s) -> ${resolve(o.output)}\n`);
+      process.stdout.write(
+        `ensemble of ${configurations.join(' + ')}${postprocessing.length ? ` + ${postprocessing.length} post-processing step(s)` : ''}: ${ensembled.ensembled.length} case(s) ensembled, ${ensembled.skipped.length} already done -> ${resolve(o.output)}\n`,
+      );
     });
 }

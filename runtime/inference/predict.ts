@@ -12,8 +12,16 @@
  *     .predictFiles(id, images, outBase, fileEnding, {saveProbabilities?, previousStageFile?}): Promise<ExportedCase>
  *   findInputCases(inputDir, fileEnding, numChannels): InputCase[]
  *   predictFolder(predictor, inputDir, outputDir, opts): Promise<FolderPredictionReport>   resumable, progress
+ *   partCases(inputDir, fileEnding, numChannels, part?): InputCase[]        the cases of one part (--part I/N)
+ *   ensemblePredictions(memberDirs, inputDir, outputDir, opts)               per-case ensemble (+ post-processing)
+ *                                                                            of one part's cases, resumable
+ *   sweepStaleTemporaries(dir, fileNames): string[]                          temp files a killed writer left
+ *
+ * Sharding (`part`): everything a part writes is a file of one of its own cases (written atomically, the
+ * segmentation last), plus dataset.json from part 0 only. Parts of the same folder can therefore run in any
+ * order or at the same time, and their union is byte for byte what one run writes.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NnucError } from '../errors.js';
 import type { RuntimePlan } from '../plan.js';
@@ -28,6 +36,7 @@ import { convertLogitsToSegmentationWithCorrectShape, exportPrediction, type Exp
 import type { NetworkFn } from './network.js';
 import { selectPart, type Part } from '../util/shard.js';
 import type { PostprocessingStep } from '../postprocessing/determine.js';
+import { ensembleCases, type EnsembleCasesReport } from '../selection/ensemble.js';
 import { predictLogitsEnsemble, type Logits, type SlidingWindowOptions } from './predictor.js';
 import { computeGaussian } from './sliding-window.js';
 
@@ -198,9 +207,8 @@ export async function predictFolder(
     part?: Part;
   },
 ): Promise<FolderPredictionReport> {
-  const all = findInputCases(inputDir, opts.fileEnding, predictor.settings.imageChannels);
-  if (all.length === 0) throw new NnucError('NNU7011', `no input images ending in ${opts.fileEnding}`, { file: inputDir });
-  const cases = opts.part ? selectPart(all, opts.part.partId, opts.part.numParts) : all;
+  const cases = partCases(inputDir, opts.fileEnding, predictor.settings.imageChannels, opts.part);
+  sweepStaleTemporaries(outputDir, caseOutputNames(cases, opts.fileEnding));
   const predicted: string[] = [];
   const skipped: string[] = [];
   // one writer per file: with --part I/N only part 0 writes the folder's dataset.json
@@ -227,4 +235,78 @@ export async function predictFolder(
     progress.tick(1, c.id);
   }
   return { predicted, skipped };
+}
+
+/** The cases of `inputDir` that part `part` (all when undefined) predicts: `cases[partId::numParts]`. */
+export function partCases(inputDir: string, fileEnding: string, numChannels: number, part?: Part): InputCase[] {
+  const all = findInputCases(inputDir, fileEnding, numChannels);
+  if (all.length === 0) throw new NnucError('NNU7011', `no input images ending in ${fileEnding}`, { file: inputDir });
+  return part ? selectPart(all, part.partId, part.numParts) : all;
+}
+
+/** The files a prediction writes for its cases: `{CASE}{fileEnding}`, `{CASE}.npz`, `{CASE}.props.json`. */
+function caseOutputNames(cases: readonly InputCase[], fileEnding: string): string[] {
+  return cases.flatMap((c) => [c.id + fileEnding, `${c.id}.npz`, `${c.id}.props.json`]);
+}
+
+/**
+ * Removes the temporary files (`.{NAME}.{pid}.{n}.tmp`, runtime/util/atomic.ts) that a killed writer of the
+ * given file names left in `dir`; returns the removed names. Only call it for names this process alone writes
+ * (the cases of its own part): a temp file of another running writer of the same name would be removed too.
+ */
+export function sweepStaleTemporaries(dir: string, fileNames: readonly string[]): string[] {
+  if (!existsSync(dir)) return [];
+  const names = new Set(fileNames);
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^\.(.+)\.[0-9]+\.[0-9]+\.tmp$/.exec(f);
+    if (m && names.has(m[1])) {
+      rmSync(join(dir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed.sort();
+}
+
+/**
+ * The ensemble step of a prediction with several configurations (nnU-Net's `nnUNetv2_ensemble` after
+ * `nnUNetv2_predict --save_probabilities` per member), restricted to the cases of `part`: each case's member
+ * probabilities (`<memberDir>/{CASE}.npz`) are averaged, segmented, post-processed (`postprocessing`) and written
+ * to `outputDir/{CASE}{fileEnding}` in one atomic write. Cases already ensembled are skipped (resumable); no other
+ * part's file is read or written, and dataset.json (the first member's) is written by part 0 only.
+ */
+export async function ensemblePredictions(
+  memberDirs: readonly string[],
+  inputDir: string,
+  outputDir: string,
+  opts: {
+    fileEnding: string;
+    numChannels: number;
+    spec: LabelSpec;
+    part?: Part;
+    saveProbabilities?: boolean;
+    postprocessing?: readonly PostprocessingStep[];
+    overwrite?: boolean;
+    quiet?: boolean;
+  },
+): Promise<EnsembleCasesReport> {
+  const cases = partCases(inputDir, opts.fileEnding, opts.numChannels, opts.part);
+  sweepStaleTemporaries(outputDir, caseOutputNames(cases, opts.fileEnding));
+  if (!opts.part || opts.part.partId === 0) {
+    const dj = join(memberDirs[0], 'dataset.json');
+    if (existsSync(dj)) writeFileAtomic(join(outputDir, 'dataset.json'), readFileSync(dj));
+  }
+  return ensembleCases(
+    memberDirs,
+    outputDir,
+    cases.map((c) => c.id),
+    {
+      spec: opts.spec,
+      fileEnding: opts.fileEnding,
+      saveProbabilities: opts.saveProbabilities,
+      postprocessing: opts.postprocessing ?? [],
+      overwrite: opts.overwrite,
+      quiet: opts.quiet,
+    },
+  );
 }

@@ -6,7 +6,7 @@
  * Each case is `{CASE}.npz` (key probabilities, C × original axes, float32) + `{CASE}.props.json` (nnuc's
  * stand-in for nnU-Net's .pkl: original shape, spacing, ITK geometry).
  */
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NnucError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -14,6 +14,7 @@ import { Progress } from '../util/progress.js';
 import type { LabelSpec } from '../evaluation/labels.js';
 import { probabilitiesToSegmentation, writeSegmentation, type SavedProperties } from '../inference/export.js';
 import { readNpz, writeNpz, type NpyArray } from '../inference/npz.js';
+import { applySteps, type PostprocessingStep } from '../postprocessing/determine.js';
 
 /** `average_probabilities`: float32 sum in file order, divided by the number of files. */
 export function averageProbabilities(files: readonly string[]): NpyArray {
@@ -46,31 +47,82 @@ export function readSavedProperties(npzFile: string): SavedProperties {
   }
 }
 
-/** `merge_files`: average the cases' probabilities, segment, write with the first file's geometry. */
+/**
+ * `merge_files`: average the cases' probabilities, segment, [post-process,] write with the first file's geometry.
+ * Every file is written atomically and the segmentation last, so a case whose segmentation exists is complete
+ * (what the resumable callers test) and a killed process leaves no half-written file.
+ */
 export async function mergeFiles(
   files: readonly string[],
   outBase: string,
   fileEnding: string,
   spec: LabelSpec,
   saveProbabilities = false,
+  postprocessing: readonly PostprocessingStep[] = [],
 ): Promise<void> {
   const props = readSavedProperties(files[0]);
   const probs = averageProbabilities(files);
-  const seg = probabilitiesToSegmentation(probs.data, probs.shape, spec);
-  await writeSegmentation(`${outBase}${fileEnding}`, seg, props.shape, props.itk);
+  const seg = applySteps(probabilitiesToSegmentation(probs.data, probs.shape, spec), props.shape, postprocessing);
   if (saveProbabilities) {
     writeNpz(`${outBase}.npz`, { probabilities: probs });
     writeFileAtomic(`${outBase}.props.json`, JSON.stringify(props, null, 2) + '\n');
   }
+  await writeSegmentation(`${outBase}${fileEnding}`, seg, props.shape, props.itk);
 }
 
 const npzCases = (dir: string): string[] => {
   if (!existsSync(dir)) throw new NnucError('NNU4001', 'folder not found', { file: dir });
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.npz'))
+    .filter((f) => f.endsWith('.npz') && !f.startsWith('.'))
     .map((f) => f.slice(0, -4))
     .sort();
 };
+
+export interface EnsembleCasesOptions {
+  readonly spec: LabelSpec;
+  readonly fileEnding: string;
+  /** also write the averaged `{CASE}.npz` + `{CASE}.props.json` */
+  readonly saveProbabilities?: boolean;
+  /** keep-largest-component steps applied to each ensembled segmentation before it is written */
+  readonly postprocessing?: readonly PostprocessingStep[];
+  /** ensemble cases again even when their output exists (default: skip them, resumable) */
+  readonly overwrite?: boolean;
+  readonly quiet?: boolean;
+}
+
+export interface EnsembleCasesReport {
+  readonly ensembled: string[];
+  readonly skipped: string[];
+}
+
+/**
+ * Ensembles exactly the given cases, one at a time (the per-case half of `ensemble_folders`): `{CASE}.npz` must
+ * exist in every input folder (NNU7020 otherwise); cases whose output exists are skipped unless `overwrite`.
+ * Touches no other file of `output`, so parts of a sharded prediction (`nnuc predict --part I/N`) can ensemble
+ * their own cases into the same folder at the same time.
+ */
+export async function ensembleCases(inputs: readonly string[], output: string, caseIds: readonly string[], opts: EnsembleCasesOptions): Promise<EnsembleCasesReport> {
+  if (inputs.length < 2) throw new NnucError('NNU7020', 'ensembling needs at least two folders');
+  const ensembled: string[] = [];
+  const skipped: string[] = [];
+  const progress = new Progress({ label: 'ensemble', total: caseIds.length, unit: 'cases', quiet: opts.quiet });
+  for (const c of caseIds) {
+    const outBase = join(output, c);
+    const done = existsSync(outBase + opts.fileEnding) && (!opts.saveProbabilities || existsSync(outBase + '.npz'));
+    if (done && !opts.overwrite) {
+      skipped.push(c);
+      progress.tick(1, `${c} (done)`);
+      continue;
+    }
+    const files = inputs.map((d) => join(d, `${c}.npz`));
+    const missing = files.find((f) => !existsSync(f));
+    if (missing) throw new NnucError('NNU7020', `case ${c} has no probabilities here (predict with --save-probabilities)`, { file: missing });
+    await mergeFiles(files, outBase, opts.fileEnding, opts.spec, opts.saveProbabilities, opts.postprocessing ?? []);
+    ensembled.push(c);
+    progress.tick(1, c);
+  }
+  return { ensembled, skipped };
+}
 
 /**
  * `ensemble_folders`: every folder must hold the same cases (as .npz); writes `{CASE}{fileEnding}` (and with
@@ -79,7 +131,7 @@ const npzCases = (dir: string): string[] => {
 export async function ensembleFolders(
   inputs: readonly string[],
   output: string,
-  opts: { spec: LabelSpec; fileEnding: string; saveProbabilities?: boolean; quiet?: boolean },
+  opts: { spec: LabelSpec; fileEnding: string; saveProbabilities?: boolean; postprocessing?: readonly PostprocessingStep[]; quiet?: boolean },
 ): Promise<string[]> {
   if (inputs.length < 2) throw new NnucError('NNU7020', 'ensembling needs at least two folders');
   const sets = inputs.map(npzCases);
@@ -93,12 +145,8 @@ export async function ensembleFolders(
     }
   }
   if (all.length === 0) throw new NnucError('NNU7020', 'no .npz probabilities found (predict with --save-probabilities)', { file: inputs[0] });
-  const progress = new Progress({ label: 'ensemble', total: all.length, unit: 'cases', quiet: opts.quiet });
-  for (const c of all) {
-    await mergeFiles(inputs.map((d) => join(d, `${c}.npz`)), join(output, c), opts.fileEnding, opts.spec, opts.saveProbabilities);
-    progress.tick(1, c);
-  }
-  for (const f of ['dataset.json', 'plans.json', 'plan.json']) if (existsSync(join(inputs[0], f))) copyFileSync(join(inputs[0], f), join(output, f));
+  await ensembleCases(inputs, output, all, { ...opts, overwrite: true });
+  for (const f of ['dataset.json', 'plans.json', 'plan.json']) if (existsSync(join(inputs[0], f))) writeFileAtomic(join(output, f), readFileSync(join(inputs[0], f)));
   return all;
 }
 

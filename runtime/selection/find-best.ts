@@ -9,7 +9,7 @@
  * The `nnuc find-best BUILD_DIR` command wires these to the build layout once training writes it.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pyFloat, pyJsonDumps } from '../../common/pyjson.js';
 import { NnucError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -82,13 +82,46 @@ export interface FindBestOptions {
   readonly outputDir: string;
   readonly allowEnsembling?: boolean;
   readonly datasetName?: string;
+  /** the build folder, named in the advice of a skipped ensemble (default `BUILD_DIR`) */
+  readonly buildDir?: string;
   readonly quiet?: boolean;
+}
+
+/** A pair that could not be ensembled because validation probabilities are missing, and why. */
+export interface SkippedEnsemble {
+  readonly id: string;
+  readonly members: readonly string[];
+  readonly reason: string;
 }
 
 export interface FindBestResult {
   readonly results: ScoredResult[];
   readonly best: ScoredResult;
   readonly postprocessing: DeterminationResult;
+  /** pairs not ensembled (missing validation probabilities), with the reason and the fix */
+  readonly skippedEnsembles: SkippedEnsemble[];
+}
+
+/**
+ * Why a model's cross-validation cannot be ensembled, or null when it can: every validation segmentation of
+ * every fold needs its probabilities (`{CASE}.npz` + `{CASE}.props.json`, as `nnuc train --npz` /
+ * `exportPrediction(..., saveProbabilities)` write them). Returns the first fold that lacks some.
+ */
+export function missingProbabilities(c: Candidate, folds: readonly number[], fileEnding: string, buildDir = 'BUILD_DIR'): string | null {
+  for (const f of folds) {
+    const v = join(c.modelDir, `fold_${f}`, 'validation');
+    if (!existsSync(v)) return `${c.configuration} fold ${f} has no validation folder`;
+    const names = new Set(readdirSync(v));
+    const cases = [...names].filter((x) => x.endsWith(fileEnding) && !x.startsWith('.')).map((x) => x.slice(0, -fileEnding.length));
+    const lacking = cases.filter((x) => !names.has(`${x}.npz`) || !names.has(`${x}.props.json`));
+    if (lacking.length > 0) {
+      return (
+        `${c.configuration} fold ${f} has no validation probabilities for ${lacking.length} of ${cases.length} case(s) (first: ${lacking[0]}.npz); ` +
+        `retrain or revalidate with --npz: nnuc train ${buildDir} -c ${c.configuration} -f ${f} --val --npz`
+      );
+    }
+  }
+  return null;
 }
 
 export async function findBestConfiguration(o: FindBestOptions): Promise<FindBestResult> {
@@ -102,11 +135,18 @@ export async function findBestConfiguration(o: FindBestOptions): Promise<FindBes
     const s = await accumulateCvResults(c.modelDir, merged, o.folds, { gtDir: o.gtDir, spec: o.spec, fileEnding: o.fileEnding, quiet: o.quiet });
     results.push({ id: c.id, source: merged, dice: s.foreground_mean.Dice, members: [c.id] });
   }
+  const skippedEnsembles: SkippedEnsemble[] = [];
   if (o.allowEnsembling ?? true) {
+    const missing = new Map(o.candidates.map((c) => [c.id, missingProbabilities(c, o.folds, o.fileEnding, o.buildDir)]));
     for (let i = 0; i < o.candidates.length; i++) {
       for (let j = i + 1; j < o.candidates.length; j++) {
         const [a, b] = [o.candidates[i], o.candidates[j]];
         const id = `ensemble___${a.id}___${b.id}___${fs}`;
+        const reason = missing.get(a.id) ?? missing.get(b.id);
+        if (reason) {
+          skippedEnsembles.push({ id, members: [a.id, b.id], reason });
+          continue;
+        }
         const out = join(o.ensemblesDir, id);
         await ensembleCrossvalidations([a.modelDir, b.modelDir], out, o.folds, { spec: o.spec, fileEnding: o.fileEnding, quiet: o.quiet });
         const s = await evaluateFolder(o.gtDir, out, { fileEnding: o.fileEnding, spec: o.spec, outputFile: join(out, 'summary.json'), quiet: o.quiet });
@@ -120,7 +160,7 @@ export async function findBestConfiguration(o: FindBestOptions): Promise<FindBes
   const info = {
     all_results: Object.fromEntries(results.map((r) => [r.id, pyFloat(r.dice)])),
     best_model_or_ensemble: {
-      postprocessing_file: join(best.source, 'postprocessing.json'),
+      postprocessing_file: resolve(best.source, 'postprocessing.json'),
       result_on_crossval_post_pp: pyFloat(postprocessing.final.foreground_mean.Dice),
       result_on_crossval_pre_pp: pyFloat(postprocessing.baseline.foreground_mean.Dice),
       selected_model_or_models: best.members.map((m) => ({ configuration: byId.get(m)!.configuration, id: m })),
@@ -132,23 +172,32 @@ export async function findBestConfiguration(o: FindBestOptions): Promise<FindBes
   };
   writeFileAtomic(join(o.outputDir, 'inference_information.json'), pyJsonDumps(info, { indent: 4, sortKeys: true }));
   writeFileAtomic(join(o.outputDir, 'inference_instructions.txt'), inferenceInstructions(best, byId, o, postprocessing));
-  return { results, best, postprocessing };
+  return { results, best, postprocessing, skippedEnsembles };
 }
 
 function inferenceInstructions(best: ScoredResult, byId: Map<string, Candidate>, o: FindBestOptions, pp: DeterminationResult): string {
-  const lines = ['Run inference like this:', ''];
-  const folds = o.folds.join(' ');
+  const build = o.buildDir ?? 'BUILD_DIR';
+  const ppFile = resolve(best.source, 'postprocessing.json');
+  const lines = [
+    `Best: ${best.id} (cross-validation foreground mean Dice ${best.dice.toFixed(5)}; ${pp.final.foreground_mean.Dice.toFixed(5)} after post-processing)`,
+    '',
+    'nnuc predict applies this selection (models, ensemble and post-processing) by default:',
+    `nnuc predict ${build} -i INPUT_FOLDER -o OUTPUT_FOLDER [--part I/N]`,
+    '',
+    'Step by step, as nnU-Net does it:',
+  ];
+  const folds = o.folds.join(',');
   const ens = best.members.length > 1;
   best.members.forEach((m, i) => {
     const c = byId.get(m)!;
-    lines.push(`nnuc predict BUILD_DIR -i INPUT_FOLDER -o ${ens ? `OUTPUT_FOLDER_MODEL_${i + 1}` : 'OUTPUT_FOLDER'} --configuration ${c.configuration} --folds ${folds}${ens ? ' --save-probabilities' : ''}`);
+    lines.push(`nnuc predict ${build} -i INPUT_FOLDER -o ${ens ? `OUTPUT_FOLDER_MODEL_${i + 1}` : 'OUTPUT_FOLDER'} --configuration ${c.configuration} --folds ${folds}${ens ? ' --save-probabilities' : ''}`);
   });
   if (ens) {
     lines.push('', 'The following command ensembles the predictions:');
     lines.push(`nnuc ensemble -i ${best.members.map((_, i) => `OUTPUT_FOLDER_MODEL_${i + 1}`).join(' ')} -o OUTPUT_FOLDER`);
   }
   lines.push('', `Post-processing (${pp.steps.length} step(s); Dice ${pp.baseline.foreground_mean.Dice.toFixed(5)} -> ${pp.final.foreground_mean.Dice.toFixed(5)}):`);
-  lines.push(`nnuc apply-postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP --pp ${join(best.source, 'postprocessing.json')}`);
+  lines.push(`nnuc apply-postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP --pp ${ppFile}`);
   return lines.join('\n') + '\n';
 }
 
@@ -182,11 +231,33 @@ export function readInferenceInformation(resultsDir: string): InferenceInformati
   const best = info.best_model_or_ensemble;
   const configurations = (best?.selected_model_or_models ?? []).map((m) => String(m.configuration));
   if (configurations.length === 0) throw new NnucError('NNU7030', 'inference_information.json names no selected model', { file });
-  const ppFile = best?.postprocessing_file ?? null;
+  const ppFile = best?.postprocessing_file ? locatePostprocessingFile(best.postprocessing_file, resultsDir) : null;
+  if (best?.postprocessing_file && ppFile === null) {
+    throw new NnucError('NNU7030', `the selected post-processing (${best.postprocessing_file}) is missing`, {
+      file,
+      hint: 'run nnuc find-best again, or predict with --no-postprocessing',
+    });
+  }
   return {
     configurations,
     postprocessingFile: ppFile,
-    postprocessing: ppFile && existsSync(ppFile) ? readPostprocessingJson(ppFile) : [],
+    postprocessing: ppFile ? readPostprocessingJson(ppFile) : [],
     crossValidationDice: typeof best?.result_on_crossval_post_pp === 'number' ? best.result_on_crossval_post_pp : null,
   };
+}
+
+/**
+ * The postprocessing.json that inference_information.json names: the absolute path written by find-best, or,
+ * when the build folder was moved or mounted elsewhere (a cluster), the same file under `resultsDir` (its last
+ * three path components: `<configuration>/crossval_results_folds_…/postprocessing.json` or
+ * `ensembles/<id>/postprocessing.json`). Null when neither exists.
+ */
+export function locatePostprocessingFile(recorded: string, resultsDir: string): string | null {
+  if (existsSync(recorded)) return recorded;
+  const parts = recorded.split(/[\\/]/).filter((x) => x.length > 0);
+  if (parts.length >= 3) {
+    const moved = join(resultsDir, ...parts.slice(-3));
+    if (existsSync(moved)) return moved;
+  }
+  return null;
 }
