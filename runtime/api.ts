@@ -8,6 +8,8 @@
  *   trainConfiguration(build, name, opts) / trainMain(build, name, argv)      <configuration>/train.ts
  *   predictConfiguration(build, name, opts) / predictMain(build, name, argv)  <configuration>/predict.ts
  *   loadPredictor(build, name, opts): LoadedPredictor               <configuration>/predictor.ts (class Predictor)
+ *   loadPredictorFromExport(build, name, dir, opts)                 Predictor.fromExport (an nnuc export folder)
+ *   loadExportedPredictor(dir, opts): LoadedPredictor               programs with only an export folder (onnxruntime)
  *   isMainModule(import.meta.url), runMain(main)                    entries run as plain Node programs
  *   readVolume(files), writeSegmentation(path, seg)                 I/O for programs using a Predictor
  *   openBuild(buildDir): BuildHandle                                the same from plan.json alone (CLI commands)
@@ -37,6 +39,10 @@ import { readCase } from './io/image.js';
 import { writeSegmentation as writeSegmentationFile } from './inference/export.js';
 import type { Part } from './util/shard.js';
 import type { PostprocessingStep } from './postprocessing/determine.js';
+import { removeAllButLargestComponentFromSegmentation } from './postprocessing/components.js';
+import { loadExport, openOnnxNetworks } from './inference/exported.js';
+import { MANIFEST_FILE, readExportManifest } from './inference/exported-manifest.js';
+import { onnxModelOfCheckpoint } from './onnx/export-build.js';
 import * as tf from '@tensorflow/tfjs';
 
 export { foldDir };
@@ -126,6 +132,11 @@ export interface TrainOptions {
   readonly validationOnly?: boolean;
   /** test-time mirroring in the final validation (default true) */
   readonly validationMirror?: boolean;
+  /**
+   * the final validation also writes probabilities (`<case>.npz` key probabilities + `<case>.props.json`, as
+   * `nnuc predict --save-probabilities`; nnU-Net's --npz), needed by find-best to evaluate ensembles
+   */
+  readonly saveProbabilities?: boolean;
   readonly quiet?: boolean;
 }
 
@@ -144,10 +155,7 @@ export interface TrainReport {
 /** Trains folds of one configuration on the preprocessed store (run `nnuc preprocess BUILD_DIR` first). */
 export async function trainConfiguration(build: BuildHandle, configuration: string, opts: TrainOptions = {}): Promise<TrainReport> {
   const plan = checkBuild(build);
-  const conf = planConfiguration(plan, configuration);
-  if (conf.previous_stage) {
-    throw new NnucError('NNU9102', `training the cascade stage ${configuration} needs the ${conf.previous_stage} predictions of the training cases, which the runtime does not produce yet`);
-  }
+  planConfiguration(plan, configuration);
   const backend = await selectBackend(opts.backend ?? 'auto');
   const folds = opts.folds ?? planFolds(plan);
   const out: Array<TrainReport['folds'][number]> = [];
@@ -164,6 +172,7 @@ export async function trainConfiguration(build: BuildHandle, configuration: stri
       skipValidation: opts.validation === false,
       validationOnly: opts.validationOnly ?? false,
       validationMirror: opts.validationMirror ?? true,
+      saveProbabilities: opts.saveProbabilities ?? false,
       resume: opts.resume ?? false,
       quiet: opts.quiet ?? false,
       backendName: backend.name,
@@ -197,7 +206,7 @@ function entryArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof pars
 
 /**
  * `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--val-iterations N]
- *  [--batch-size N] [--seed S] [--val] [--no-validation] [--no-mirror] [--quiet]`
+ *  [--batch-size N] [--seed S] [--val] [--npz] [--no-validation] [--no-mirror] [--quiet]`
  */
 export async function trainMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
   const { values } = entryArgs({
@@ -214,6 +223,7 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       val: { type: 'boolean' },
+      npz: { type: 'boolean' },
       'no-validation': { type: 'boolean' },
       'no-mirror': { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -230,6 +240,7 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
     validation: !values['no-validation'],
     validationOnly: values.val ?? false,
     validationMirror: !values['no-mirror'],
+    saveProbabilities: values.npz ?? false,
     seed: values.seed === undefined ? undefined : Number(values.seed),
     quiet: values.quiet ?? false,
   });
@@ -247,6 +258,13 @@ export interface PredictorOptions {
   readonly mirror?: boolean;
   readonly step?: number;
   readonly backend?: string;
+  /**
+   * What runs the network: 'tfjs' (default; the selected tfjs backend) or 'onnx' (onnxruntime-node: each fold's
+   * checkpoint exported to ONNX in memory, runtime/onnx). Same segmentation up to float rounding.
+   */
+  readonly engine?: 'tfjs' | 'onnx';
+  /** onnxruntime intra-op threads (engine 'onnx'; default all cores) */
+  readonly threads?: number;
 }
 
 /** One volume in memory, in the reader's axis order (numpy order: z, y, x), channels first. */
@@ -276,6 +294,8 @@ export interface PredictOptions {
   readonly saveProbabilities?: boolean;
   /** cascade stage: the previous stage's segmentation of the same volume */
   readonly previousStage?: ArrayLike<number>;
+  /** apply an export folder's post-processing steps (loadExportedPredictor; default true) */
+  readonly postprocessing?: boolean;
 }
 
 export interface LoadedPredictor {
@@ -307,54 +327,93 @@ export function trainedFolds(build: BuildHandle, configuration: string, checkpoi
   return candidates.filter((f) => existsSync(join(foldDir(build.buildDir, configuration, f), CHECKPOINT_NAMES[checkpoint])));
 }
 
-async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration: string, opts: PredictorOptions): Promise<{ folds: (number | 'all')[]; nets: UNet[]; fns: NetworkFn[] }> {
+async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration: string, opts: PredictorOptions): Promise<{ folds: (number | 'all')[]; fns: NetworkFn[]; dispose: () => void }> {
   const which = opts.checkpoint ?? 'final';
   const folds = opts.folds ? [...opts.folds] : trainedFolds(build, configuration, which);
   if (folds.length === 0) throw new NnucError('NNU7006', `configuration ${configuration} has no trained fold (${CHECKPOINT_NAMES[which]} in ${join(build.buildDir, 'results', configuration)})`);
   const arch = architectureOf(plan, configuration, false);
   const nets: UNet[] = [];
+  const onnx: Uint8Array[] = [];
   for (const fold of folds) {
     const ck = loadCheckpoint(join(foldDir(build.buildDir, configuration, fold), CHECKPOINT_NAMES[which]));
     if (ck.state.trainHash !== plan.hashes.train) {
       throw new NnucError('NNU9104', `fold ${fold} of ${configuration} was trained with other training settings (train hash ${ck.state.trainHash.slice(0, 12)}, plan ${plan.hashes.train.slice(0, 12)})`);
     }
-    nets.push(buildNetwork(arch, { weights: ck.weights, trainable: false }));
+    if (opts.engine === 'onnx') onnx.push(onnxModelOfCheckpoint(plan, configuration, ck));
+    else nets.push(buildNetwork(arch, { weights: ck.weights, trainable: false }));
+  }
+  if (opts.engine === 'onnx') {
+    const o = await openOnnxNetworks(onnx, { threads: opts.threads });
+    return { folds, fns: o.fns, dispose: () => void o.release() };
   }
   // nnuc's U-Net is channels-last inside tfjs; the predictor speaks channels-first (runtime/inference/network.ts)
   const fns = nets.map((net): NetworkFn => tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true }));
-  return { folds, nets, fns };
+  return { folds, fns, dispose: () => { for (const n of nets) n.dispose(); } };
 }
 
 /** Loads the trained folds of a configuration once for in-memory prediction. */
 export async function loadPredictor(build: BuildHandle, configuration: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
   const plan = checkBuild(build);
-  await selectBackend(opts.backend ?? 'auto');
-  const { folds, nets, fns } = await loadNetworks(build, plan, configuration, opts);
+  if (opts.engine !== 'onnx') await selectBackend(opts.backend ?? 'auto');
+  const { folds, fns, dispose } = await loadNetworks(build, plan, configuration, opts);
   const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
-  const inner = new CasePredictor(settings, fns);
+  return wrapPredictor(configuration, folds, new CasePredictor(settings, fns), dispose);
+}
+
+/**
+ * A predictor over an export folder (`nnuc export`, runtime/onnx/export-build.ts) on onnxruntime-node: no build
+ * folder needed. Options: folds, mirror, step, threads (engine and backend do not apply).
+ */
+export async function loadExportedPredictor(exportDir: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
+  const ex = await loadExport(exportDir, { ...(opts.folds ? { folds: opts.folds } : {}), mirror: opts.mirror, step: opts.step, threads: opts.threads });
+  return wrapPredictor(ex.manifest.configuration, ex.folds, ex.predictor, () => void ex.release(), ex.postprocessing);
+}
+
+/**
+ * The generated Predictor's `fromExport`: an export folder of this very build and configuration (same plan hashes,
+ * NNU7053 otherwise), run on onnxruntime.
+ */
+export async function loadPredictorFromExport(build: BuildHandle, configuration: string, exportDir: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
+  const m = readExportManifest(resolve(exportDir));
+  if (m.configuration !== configuration || m.hashes.infer !== build.plan.hashes.infer) {
+    throw new NnucError('NNU7053', `the folder holds ${m.configuration} of plan ${m.hashes.infer.slice(0, 12)}, this Predictor is ${configuration} of plan ${build.plan.hashes.infer.slice(0, 12)}`, {
+      file: join(resolve(exportDir), MANIFEST_FILE),
+    });
+  }
+  return loadExportedPredictor(exportDir, opts);
+}
+
+function wrapPredictor(
+  configuration: string,
+  folds: readonly (number | 'all')[],
+  inner: CasePredictor,
+  dispose: () => void,
+  postprocessing: readonly PostprocessingStep[] = [],
+): LoadedPredictor {
+  const channels = inner.settings.imageChannels;
   return {
     configuration,
     folds,
     async predict(volume: Volume, p: PredictOptions = {}): Promise<Segmentation> {
       const [c, z, y, x] = volume.shape;
       if (volume.data.length !== c * z * y * x) throw new NnucError('NNU7001', `volume data has ${volume.data.length} values, its shape ${JSON.stringify(volume.shape)} needs ${c * z * y * x}`);
-      if (c !== plan.dataset.channels.length) throw new NnucError('NNU7001', `configuration ${configuration} takes ${plan.dataset.channels.length} channel(s), the volume has ${c}`);
+      if (c !== channels) throw new NnucError('NNU7001', `configuration ${configuration} takes ${channels} channel(s), the volume has ${c}`);
       const itk = volume.itk ?? identityGeometry(volume.spacing);
       const r = await inner.predictArrays(
         { id: volume.id ?? 'volume', data: volume.data, shape: volume.shape, spacing: volume.spacing, itk },
         { saveProbabilities: p.saveProbabilities ?? false, ...(p.previousStage ? { previousStageSeg: p.previousStage } : {}) },
       );
+      let seg = r.segmentation;
+      if (p.postprocessing !== false) for (const step of postprocessing) seg = removeAllButLargestComponentFromSegmentation(seg, r.shape, step.labelsOrRegions);
       return {
-        data: r.segmentation,
+        data: seg,
         shape: [r.shape[0], r.shape[1], r.shape[2]],
         spacing: [...volume.spacing] as unknown as readonly [number, number, number],
         itk,
         ...(r.probabilities ? { probabilities: r.probabilities } : {}),
       };
     },
-    dispose(): void {
-      for (const n of nets) n.dispose();
-    },
+    dispose,
   };
 }
 
@@ -377,8 +436,8 @@ export type PredictFolderReport = FolderPredictionReport;
 /** Predicts every case of a folder with a configuration's trained folds (resumable). */
 export async function predictConfiguration(build: BuildHandle, configuration: string, opts: PredictFolderOptions): Promise<PredictFolderReport> {
   const plan = checkBuild(build);
-  await selectBackend(opts.backend ?? 'auto');
-  const { nets, fns } = await loadNetworks(build, plan, configuration, opts);
+  if (opts.engine !== 'onnx') await selectBackend(opts.backend ?? 'auto');
+  const { fns, dispose } = await loadNetworks(build, plan, configuration, opts);
   try {
     const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
     return await predictFolder(new CasePredictor(settings, fns), resolve(opts.input), resolve(opts.output), {
@@ -391,7 +450,7 @@ export async function predictConfiguration(build: BuildHandle, configuration: st
       ...(opts.postprocessing ? { postprocessing: opts.postprocessing } : {}),
     });
   } finally {
-    for (const n of nets) n.dispose();
+    dispose();
   }
 }
 

@@ -1,19 +1,24 @@
 /**
- * Final fold validation (spec §5.10): the trained network predicts each validation case with the
- * sliding-window predictor, predictions are exported as images and evaluated into validation/summary.json.
- * Synthetic cases, a tiny network trained for a few steps, mirroring off to stay fast.
+ * Final fold validation (spec §5.10) as training runs it (runtime/inference/validation.ts, the one
+ * implementation): the trained network predicts each validation case with the sliding-window predictor,
+ * predictions are exported as images (+ probabilities with --npz) and evaluated into validation/summary.json;
+ * without references the evaluation is skipped with a printed line. Synthetic cases, a tiny network trained for
+ * a few steps, mirroring off to stay fast. Also: the reference folder rule (labelsTr, else gt_segmentations).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parsePlan } from '../runtime/plan.js';
 import { MemoryCaseSource, syntheticCase } from '../runtime/training/memory-source.js';
-import { trainingConfigFromPlan } from '../runtime/training/run.js';
+import { referenceDir, trainingConfigFromPlan } from '../runtime/training/run.js';
 import { runTraining } from '../runtime/training/trainer.js';
-import { validateFold } from '../runtime/training/validation.js';
+import { validateFold } from '../runtime/inference/validation.js';
+import { inferenceSettingsFromPlan } from '../runtime/inference/predict.js';
+import { tfjsNetwork } from '../runtime/inference/network.js';
+import { readNpz } from '../runtime/inference/npz.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
 import { readSegmentation } from '../runtime/evaluation/folder.js';
 
@@ -78,17 +83,57 @@ test('final validation: sliding-window predictions exported and evaluated into v
   const r = await runTraining(cfg, source, { outputDir: out, trainIds: ['syn_0', 'syn_1', 'syn_2'], valIds: ['syn_3'], quiet: true, print: () => {} });
   const before = tf.memory().numTensors;
   const lines: string[] = [];
-  const summary = await validateFold({ plan, configuration: '3d_fullres', source, valIds: ['syn_3'], net: r.net, outputDir: out, labelsDir, mirror: false, quiet: true, print: (l) => lines.push(l) });
+  const settings = inferenceSettingsFromPlan(plan, '3d_fullres', { mirror: false });
+  const net = tfjsNetwork(tf, (x) => r.net.forward(x), { channelsLast: true });
+  const valDir = join(out, 'validation');
+  const common = { settings, net, source, caseIds: ['syn_3'], outputDir: valDir, fileEnding: '.nii.gz', quiet: true, print: (l: string) => lines.push(l) };
+  const rep = await validateFold({ ...common, gtDir: labelsDir, saveProbabilities: true });
   assert.equal(tf.memory().numTensors, before);
-  const pred = await readSegmentation(join(out, 'validation', 'syn_3.nii.gz'));
+  const pred = await readSegmentation(join(valDir, 'syn_3.nii.gz'));
   assert.deepEqual([...pred.shape], [16, 16, 16]);
   assert.ok(Array.from(pred.data).every((v) => v === 0 || v === 1 || v === 2));
-  assert.ok(summary);
-  assert.ok(existsSync(join(out, 'validation', 'summary.json')));
-  const js = JSON.parse(readFileSync(join(out, 'validation', 'summary.json'), 'utf8'));
+  assert.ok(existsSync(join(valDir, 'summary.json')));
+  const js = JSON.parse(readFileSync(join(valDir, 'summary.json'), 'utf8'));
   assert.deepEqual(Object.keys(js.mean).sort(), ['1', '2']);
-  const d = summary!.foreground_mean.Dice;
+  const d = rep.summary.foreground_mean.Dice;
   assert.ok(d >= 0 && d <= 1);
+  assert.equal(rep.cases, 1);
   assert.match(lines.join('\n'), /Mean Validation Dice: /);
+  // --npz: probabilities as nnuc predict --save-probabilities writes them (K x X x Y x Z, summing to 1)
+  const probs = readNpz(join(valDir, 'syn_3.npz')).probabilities;
+  assert.deepEqual(probs.shape, [3, 16, 16, 16]);
+  const n = 16 ** 3;
+  for (const v of [0, 1000, n - 1]) assert.ok(Math.abs(probs.data[v] + probs.data[n + v] + probs.data[2 * n + v] - 1) < 1e-5);
+  // the argmax of the probabilities is the exported segmentation
+  for (let v = 0; v < n; v += 97) {
+    const p = [0, 1, 2].map((k) => probs.data[k * n + v]);
+    assert.equal(pred.data[v], p.indexOf(Math.max(...p)));
+  }
+  assert.ok(existsSync(join(valDir, 'syn_3.props.json')));
+  // no references: predictions written, evaluation skipped with a line, summary null
+  rmSync(valDir, { recursive: true });
+  lines.length = 0;
+  const none = await validateFold({ ...common, gtDir: null });
+  assert.equal(none.summary, null);
+  assert.ok(existsSync(join(valDir, 'syn_3.nii.gz')));
+  assert.ok(!existsSync(join(valDir, 'summary.json')));
+  assert.ok(!existsSync(join(valDir, 'syn_3.npz')));
+  assert.match(lines.join('\n'), /no reference segmentations found, evaluation skipped/);
   r.net.dispose();
+});
+
+test('referenceDir: <dataset.path>/labelsTr, else preprocessed/gt_segmentations, else null', () => {
+  const build = mkdtempSync(join(tmpdir(), 'nnuc-ref-'));
+  try {
+    assert.equal(referenceDir(build, undefined), null);
+    assert.equal(referenceDir(build, 'raw'), null);
+    mkdirSync(join(build, 'preprocessed', 'gt_segmentations'), { recursive: true });
+    assert.equal(referenceDir(build, undefined), join(build, 'preprocessed', 'gt_segmentations'));
+    assert.equal(referenceDir(build, 'raw'), join(build, 'preprocessed', 'gt_segmentations'));
+    mkdirSync(join(build, 'raw', 'labelsTr'), { recursive: true });
+    assert.equal(referenceDir(build, 'raw'), join(build, 'raw', 'labelsTr'));
+    assert.equal(referenceDir(build, join(build, 'raw')), join(build, 'raw', 'labelsTr'));
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
 });

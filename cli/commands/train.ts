@@ -1,11 +1,15 @@
 /**
  * `nnuc train BUILD_DIR --configuration C --fold N|all [--epochs E] [--iterations I] [--val-iterations V]
- *  [--batch-size B] [--continue] [--seed S] [--workers N] [--val] [--no-validation] [--no-mirror] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
+ *  [--batch-size B] [--continue] [--seed S] [--workers N] [--val] [--npz] [--no-validation] [--no-mirror] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
  *
  * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
  * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
  * training_log_*.txt, progress.{png,svg,html}, validation/ (sliding-window predictions of the fold's validation cases
- * and summary.json, unless --no-validation); the split goes to BUILD_DIR/preprocessed/splits_final.json.
+ * and summary.json, unless --no-validation; with --npz also <case>.npz/.props.json probabilities for find-best);
+ * the split goes to BUILD_DIR/preprocessed/splits_final.json.
+ * Cascade: a configuration with a next stage (3d_lowres) also writes BUILD_DIR/results/<C>/predicted_next_stage/
+ * <next>/<case>.npz in its final validation; the cascade stage (3d_cascade_fullres) trains on them (train all
+ * folds of the previous stage first).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../main.js';
@@ -29,6 +33,7 @@ interface Opts {
   validation?: boolean;
   mirror?: boolean;
   workers?: string;
+  npz?: boolean;
 }
 
 function posInt(v: string | undefined, name: string, min = 1): number | undefined {
@@ -54,6 +59,7 @@ export function register(program: Command): void {
     .option('--backend <name>', `tfjs backend (runtime/backends): ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--allow-cpu', 'tfjs-node-gpu: continue on CPU when the GPU is not really used')
     .option('--val', 'only run the final validation again (from checkpoint_final)')
+    .option('--npz', 'the final validation also writes probabilities (<case>.npz + <case>.props.json), needed by find-best for ensembles')
     .option('--no-validation', 'skip the final sliding-window validation of the fold')
     .option('--no-mirror', 'final validation without test-time mirroring')
     .option('-w, --workers <n>', 'augmentation worker threads beside training (default: CPUs - 1, at most 4; 0 = main thread)')
@@ -77,6 +83,7 @@ export function register(program: Command): void {
         validationOnly: Boolean(opts.val),
         skipValidation: opts.validation === false,
         validationMirror: opts.mirror !== false,
+        saveProbabilities: Boolean(opts.npz),
         workers: opts.workers !== undefined ? (posInt(opts.workers, '--workers', 0) as number) : Math.max(0, Math.min(4, (await defaultWorkers()) - 1)),
       });
       const dice = res.validation ? `, validation mean foreground Dice ${res.validation.foreground_mean.Dice.toFixed(4)}` : '';

@@ -3,10 +3,25 @@
  * runtime/plan.ts), the preprocessed store BUILD_DIR/preprocessed/<data_identifier>/, the split file
  * BUILD_DIR/preprocessed/splits_final.json, results in BUILD_DIR/results/<configuration>/fold_<f>/.
  * Called by `nnuc train` and by generated training modules.
+ *
+ * After the last epoch (or alone with `validationOnly`, nnU-Net's --val) the fold's final validation runs
+ * (runtime/inference/validation.ts): predictions in fold_<f>/validation/ (+ probabilities with
+ * `saveProbabilities`, nnU-Net's --npz), evaluated against the references (referenceDir) into summary.json.
+ *
+ * Cascade (spec §7), folder layout:
+ *   BUILD_DIR/results/<previous>/predicted_next_stage/<next>/<case>.npz   (predictedNextStageDir)
+ * written by the final validation of every fold of a configuration with a next_stage (3d_lowres): key `seg`,
+ * float32 label values at the next stage's preprocessed shape [X, Y, Z]. Training a configuration with a
+ * previous_stage (3d_cascade_fullres) reads them for every training and validation case (NNU6040 when one is
+ * missing: train all folds of the previous stage first).
  */
 import { isAbsolute, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type UNet } from '../networks/unet.js';
-import { validateFold } from './validation.js';
+import { nextStageFile, validateFold } from '../inference/validation.js';
+import { inferenceSettingsFromPlan } from '../inference/predict.js';
+import { tfjsNetwork } from '../inference/network.js';
+import { labelSpecFromPlanDataset } from '../evaluation/labels.js';
 import type { EvaluationSummary } from '../evaluation/metrics.js';
 import { existsSync } from 'node:fs';
 import { CHECKPOINT_NAMES, loadCheckpoint } from './checkpoint.js';
@@ -42,6 +57,8 @@ export interface TrainFromPlanOptions {
   validationMirror?: boolean;
   /** augmentation worker threads (default 0: main thread) */
   workers?: number;
+  /** the final validation also writes probabilities (<case>.npz + <case>.props.json; nnU-Net's --npz) */
+  saveProbabilities?: boolean;
 }
 
 function num(v: unknown): number | undefined {
@@ -80,7 +97,10 @@ export function trainingConfigFromPlan(plan: RuntimePlan, configuration: string,
   const ds = plan.dataset;
   const fixed = rec(plan.fixed);
   const ds_on = rec(fixed.network).deep_supervision;
-  const arch = architectureFromConfiguration(conf, ds.channels.length, ds.num_segmentation_heads, ds_on === undefined ? true : Boolean(ds_on));
+  // a cascade stage takes one extra input channel per foreground label (determine_num_input_channels)
+  const cascadeLabels = conf.previous_stage ? [...labelSpecFromPlanDataset(ds).foregroundLabels] : null;
+  const inputChannels = ds.channels.length + (cascadeLabels ? cascadeLabels.length : 0);
+  const arch = architectureFromConfiguration(conf, inputChannels, ds.num_segmentation_heads, ds_on === undefined ? true : Boolean(ds_on));
   const loss = rec(fixed.loss);
   const regions = ds.has_regions
     ? ds.labels
@@ -103,12 +123,36 @@ export function trainingConfigFromPlan(plan: RuntimePlan, configuration: string,
     trainHash: plan.hashes.train,
     augment: augmentSettingsFromPlan(fixed.augment),
     diceSmooth: num(rec(ds.has_regions ? loss.dice_regions : loss.dice).smooth) ?? 1e-5,
+    cascadeLabels,
     ...overrides,
   };
 }
 
 export function foldDir(buildDir: string, configuration: string, fold: number | 'all'): string {
   return join(buildDir, 'results', configuration, `fold_${fold}`);
+}
+
+/**
+ * Where the final validation of `previous` (3d_lowres) writes the segmentations `next` (3d_cascade_fullres)
+ * trains on: BUILD_DIR/results/<previous>/predicted_next_stage/<next>/ (nnU-Net's
+ * `<results>/<trainer>__<plans>__3d_lowres/predicted_next_stage/3d_cascade_fullres/`), one `<case>.npz` each.
+ */
+export function predictedNextStageDir(buildDir: string, previous: string, next: string): string {
+  return join(buildDir, 'results', previous, 'predicted_next_stage', next);
+}
+
+/**
+ * The reference segmentations of the final validation: `<dataset.path>/labelsTr` when the plan names the raw
+ * dataset and the folder exists, else BUILD_DIR/preprocessed/gt_segmentations (copied there by nnuc preprocess,
+ * as nnU-Net does), else null (evaluation skipped).
+ */
+export function referenceDir(buildDir: string, datasetPath: string | undefined): string | null {
+  if (datasetPath) {
+    const labels = join(isAbsolute(datasetPath) ? datasetPath : resolve(buildDir, datasetPath), 'labelsTr');
+    if (existsSync(labels)) return labels;
+  }
+  const gt = join(buildDir, 'preprocessed', 'gt_segmentations');
+  return existsSync(gt) ? gt : null;
 }
 
 export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingResult & { outputDir: string; config: TrainingConfig; validation: EvaluationSummary | null }> {
@@ -142,21 +186,52 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
   if (config.numEpochs < 1 || config.iterationsPerEpoch < 1) {
     throw new NnucError('NNU6015', 'epochs and iterations per epoch must be at least 1');
   }
-  const validate = async (net: UNet) => {
-    const dsPath = plan.dataset.path;
-    const labelsDir = dsPath ? join(isAbsolute(dsPath) ? dsPath : resolve(o.buildDir, dsPath), 'labelsTr') : null;
-    return validateFold({
-      plan,
-      configuration: o.configuration,
+  // cascade stage: every case's previous-stage segmentation must be there before anything starts
+  const prevDir = conf.previous_stage ? predictedNextStageDir(o.buildDir, conf.previous_stage, o.configuration) : null;
+  if (prevDir) {
+    const ids = o.validationOnly ? split.val : [...split.train, ...split.val];
+    const missing = ids.filter((id) => !existsSync(nextStageFile(prevDir, id)));
+    if (missing.length) {
+      throw new NnucError(
+        'NNU6040',
+        `${o.configuration} is a cascade stage after ${conf.previous_stage}: no ${conf.previous_stage} segmentation for ${missing.length} of ${ids.length} case(s) (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); train all folds of ${conf.previous_stage} first`,
+        { file: nextStageFile(prevDir, missing[0]), hint: `nnuc train ${o.buildDir} -c ${conf.previous_stage} -f F for every fold F (its final validation writes ${prevDir}), or nnuc train ... -c ${conf.previous_stage} -f F --val to write them again` },
+      );
+    }
+  }
+  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  const validate = async (net: UNet): Promise<EvaluationSummary | null> => {
+    const settings = inferenceSettingsFromPlan(plan, o.configuration, { mirror: o.validationMirror ?? true });
+    const fn = tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true });
+    // a configuration with a next stage also exports the segmentations the next stage trains on
+    let nextStage: { dir: string; shapeOf: (id: string) => readonly number[] } | undefined;
+    const next = conf.next_stage;
+    if (next && plan.configurations[next]) {
+      const nextStoreDir = join(o.buildDir, 'preprocessed', planConfiguration(plan, next).data_identifier);
+      if (existsSync(join(nextStoreDir, 'store.json'))) {
+        const nextStore = openPreprocessedStore(nextStoreDir);
+        nextStage = { dir: predictedNextStageDir(o.buildDir, o.configuration, next), shapeOf: (id) => nextStore.header(id).shape.slice(1) };
+      } else {
+        print(`Predicting the next stage ${next} skipped: its preprocessed data (${nextStoreDir}) are missing; run nnuc preprocess for it first, then nnuc train --val`);
+      }
+    }
+    const gtDir = referenceDir(o.buildDir, plan.dataset.path);
+    const r = await validateFold({
+      settings,
+      net: fn,
       source: store,
-      valIds: split.val,
-      net,
-      outputDir,
-      labelsDir,
-      mirror: o.validationMirror ?? true,
+      caseIds: split.val,
+      outputDir: join(outputDir, 'validation'),
+      gtDir,
+      fileEnding: plan.dataset.file_ending,
+      saveProbabilities: o.saveProbabilities ?? false,
+      ...(nextStage ? { nextStage } : {}),
+      ...(prevDir ? { previousStageDir: prevDir } : {}),
       quiet: o.quiet,
-      print: o.print ?? ((l) => process.stdout.write(l + '\n')),
+      print,
     });
+    if (nextStage) print(`Next stage ${next}: segmentations of ${split.val.length} case(s) written to ${nextStage.dir}`);
+    return r.summary;
   };
   if (o.validationOnly) {
     const ck = loadCheckpoint(join(outputDir, CHECKPOINT_NAMES.final));
@@ -174,6 +249,7 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
     backendName: o.backendName,
     stopAfterEpochs: o.stopAfterEpochs,
     workers: o.workers ?? 0,
+    previousStageDir: prevDir,
   });
   const validation = res.finalCheckpoint && !o.skipValidation ? await validate(res.net) : null;
   return { ...res, outputDir, config, validation };
