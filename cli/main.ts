@@ -35,6 +35,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/preview-aug.js'),
   () => import('./commands/run.js'),
   () => import('./commands/predict.js'),
+  () => import('./commands/export.js'),
   () => import('./commands/demo.js'),
 ];
 

@@ -131,8 +131,8 @@ export function buildUNetOnnxGraph(arch: ArchitectureSpec, weights: ReadonlyMap<
   };
 }
 
-/** The ONNX file's bytes. */
-export function exportUNetToOnnx(arch: ArchitectureSpec, weights: ReadonlyMap<string, WeightLike>, metadata: Record<string, string> = {}): Uint8Array {
+/** The ONNX file's bytes (default-domain opset `opset`, 17 unless given). */
+export function exportUNetToOnnx(arch: ArchitectureSpec, weights: ReadonlyMap<string, WeightLike>, metadata: Record<string, string> = {}, opset = 17): Uint8Array {
   if (arch.nStages < 2) throw new NnucError('NNU6105', 'ONNX export: a U-Net needs at least 2 stages');
-  return encodeModel(buildUNetOnnxGraph(arch, weights, metadata));
+  return encodeModel(buildUNetOnnxGraph(arch, weights, metadata), opset);
 }
