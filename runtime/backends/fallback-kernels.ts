@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInfo, conv3dInfo, geomOf, type Geom } from './conv-geom.js';
+import { convBackwardDataDirect, convBackwardWeightsDirect, convForwardDirect, directConvAvailable } from './direct-conv.js';
 
 /** C[m,n] = op(A) op(B); A is [m,k] (or [k,m] when transA), B is [k,n] (or [n,k] when transB). */
 export type MatMul = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean) => Float32Array;
@@ -147,11 +148,24 @@ export function convBackwardWeightsIm2col(x: Float32Array, dy: Float32Array, g: 
   return dw;
 }
 
+/** One implementation of the three convolution kernels over host Float32Arrays. */
+interface ConvImpl {
+  forward(x: Float32Array, w: Float32Array, g: Geom): Float32Array;
+  backwardData(dy: Float32Array, w: Float32Array, g: Geom): Float32Array;
+  backwardWeights(x: Float32Array, dy: Float32Array, g: Geom): Float32Array;
+}
+
+/**
+ * Reads inputs as views (tfjs cpu's own arrays; views of the wasm heap, valid until the next tfjs allocation)
+ * and makes outputs from a result array that may be a view of the direct kernels' arena (copied out here).
+ */
 interface HostIO {
   read(backend: unknown, t: tf.TensorInfo): Float32Array;
   make(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo;
   matmul(backend: unknown): MatMul;
 }
+
+const isView = (v: Float32Array) => v.byteOffset !== 0 || v.length * 4 !== v.buffer.byteLength;
 
 const cpuIO: HostIO = {
   read: (backend, t) => {
@@ -159,19 +173,26 @@ const cpuIO: HostIO = {
     const v = b.data.get(t.dataId).values;
     return v instanceof Float32Array ? v : Float32Array.from(b.readSync(t.dataId) as ArrayLike<number>);
   },
-  make: (backend, shape, values) => (backend as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', values),
+  make: (backend, shape, values) => (backend as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo })
+    .makeTensorInfo(shape, 'float32', isView(values) ? values.slice() : values),
   matmul: () => jsMatMul,
 };
 
 type WasmBackend = {
   readSync(id: unknown): unknown;
   makeOutput(shape: number[], dtype: string, off?: number, values?: Float32Array): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   disposeData(id: unknown): boolean;
 };
 
 const wasmIO: HostIO = {
-  read: (backend, t) => Float32Array.from((backend as WasmBackend).readSync(t.dataId) as ArrayLike<number>),
-  make: (backend, shape, values) => (backend as WasmBackend).makeOutput(shape, 'float32', undefined, values),
+  read: (backend, t) => (backend as WasmBackend).typedArrayFromHeap(t),
+  make: (backend, shape, values) => {
+    const b = backend as WasmBackend;
+    const out = b.makeOutput(shape, 'float32');
+    b.typedArrayFromHeap(out).set(values);
+    return out;
+  },
   matmul: (backend) => {
     const b = backend as WasmBackend;
     const bmm = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
@@ -186,11 +207,35 @@ const wasmIO: HostIO = {
   },
 };
 
+const directImpl: ConvImpl = { forward: convForwardDirect, backwardData: convBackwardDataDirect, backwardWeights: convBackwardWeightsDirect };
+
+function im2colImpl(io: HostIO, backend: unknown, kind: 'cpu' | 'wasm'): ConvImpl {
+  const mm = io.matmul(backend);
+  // the wasm matmul allocates on the wasm heap, which may move it: work on copies there
+  const own = (v: Float32Array) => (kind === 'wasm' ? v.slice() : v);
+  return {
+    forward: (x, w, g) => convForwardIm2col(own(x), own(w), g, mm),
+    backwardData: (dy, w, g) => convBackwardDataIm2col(own(dy), own(w), g, mm),
+    backwardWeights: (x, dy, g) => convBackwardWeightsIm2col(own(x), own(dy), g, mm),
+  };
+}
+
+/** Which convolution kernels the fallback uses: 'direct' (WebAssembly SIMD, the default where it compiles) or 'im2col'. */
+export function fallbackConvKind(): 'direct' | 'im2col' {
+  if (process.env.NNUC_FALLBACK_CONV === 'im2col') return 'im2col';
+  return directConvAvailable() ? 'direct' : 'im2col';
+}
+
 type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** Registers the im2col convolution kernels on `backendName`, whose data lives like `kind`'s. */
+/**
+ * Registers the fallback convolution kernels on `backendName`, whose data lives like `kind`'s: the direct
+ * WebAssembly SIMD kernels (direct-conv.ts) where they compile, else im2col over the backend's matmul.
+ * NNUC_FALLBACK_CONV=im2col forces the latter (benchmarks, tests).
+ */
 export function registerIm2colKernels(backendName: string, kind: 'cpu' | 'wasm'): void {
   const io = kind === 'cpu' ? cpuIO : wasmIO;
+  const implFor = (backend: unknown): ConvImpl => (fallbackConvKind() === 'direct' ? directImpl : im2colImpl(io, backend, kind));
   const reg = (kernelName: string, fn: (a: Args) => tf.TensorInfo) =>
     { if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName); tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc }); }
   const stock = (name: string) => tf.getKernel(name, backendName)?.kernelFunc as unknown as ((a: Args) => tf.TensorInfo) | undefined;
@@ -206,19 +251,19 @@ export function registerIm2colKernels(backendName: string, kind: 'cpu' | 'wasm')
   reg('Conv3D', ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as A;
     const g = geomOf(conv3dInfo(inputs.x.shape, inputs.filter.shape, a.strides, a.pad, a.dilations ?? 1));
-    const y = convForwardIm2col(io.read(backend, inputs.x), io.read(backend, inputs.filter), g, io.matmul(backend));
+    const y = implFor(backend).forward(io.read(backend, inputs.x), io.read(backend, inputs.filter), g);
     return io.make(backend, [g.N, g.OD, g.OH, g.OW, g.OC], y);
   });
   reg('Conv3DBackpropInputV2', ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as A;
     const g = geomOf(conv3dInfo(a.inputShape, inputs.filter.shape, a.strides, a.pad));
-    const dx = convBackwardDataIm2col(io.read(backend, inputs.dy), io.read(backend, inputs.filter), g, io.matmul(backend));
+    const dx = implFor(backend).backwardData(io.read(backend, inputs.dy), io.read(backend, inputs.filter), g);
     return io.make(backend, a.inputShape, dx);
   });
   reg('Conv3DBackpropFilterV2', ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as A;
     const g = geomOf(conv3dInfo(inputs.x.shape, a.filterShape, a.strides, a.pad));
-    const dw = convBackwardWeightsIm2col(io.read(backend, inputs.x), io.read(backend, inputs.dy), g, io.matmul(backend));
+    const dw = implFor(backend).backwardWeights(io.read(backend, inputs.x), io.read(backend, inputs.dy), g);
     return io.make(backend, a.filterShape, dw);
   });
   const c2d = nchwFallback('Conv2D');
@@ -227,7 +272,7 @@ export function registerIm2colKernels(backendName: string, kind: 'cpu' | 'wasm')
     const a = attrs as unknown as A;
     if (a.dataFormat === 'NCHW') return c2d(args);
     const g = geomOf(conv2dInfo(inputs.x.shape, inputs.filter.shape, a.strides, a.pad, a.dilations ?? 1, a.dimRoundingMode));
-    const y = convForwardIm2col(io.read(backend, inputs.x), io.read(backend, inputs.filter), g, io.matmul(backend));
+    const y = implFor(backend).forward(io.read(backend, inputs.x), io.read(backend, inputs.filter), g);
     return io.make(backend, [g.N, g.OH, g.OW, g.OC], y);
   });
   const c2di = nchwFallback('Conv2DBackpropInput');
@@ -236,7 +281,7 @@ export function registerIm2colKernels(backendName: string, kind: 'cpu' | 'wasm')
     const a = attrs as unknown as A;
     if (a.dataFormat === 'NCHW') return c2di(args);
     const g = geomOf(conv2dInfo(a.inputShape, inputs.filter.shape, a.strides, a.pad, 1, a.dimRoundingMode));
-    const dx = convBackwardDataIm2col(io.read(backend, inputs.dy), io.read(backend, inputs.filter), g, io.matmul(backend));
+    const dx = implFor(backend).backwardData(io.read(backend, inputs.dy), io.read(backend, inputs.filter), g);
     return io.make(backend, a.inputShape, dx);
   });
   const c2df = nchwFallback('Conv2DBackpropFilter');
@@ -245,7 +290,7 @@ export function registerIm2colKernels(backendName: string, kind: 'cpu' | 'wasm')
     const a = attrs as unknown as A;
     if (a.dataFormat === 'NCHW') return c2df(args);
     const g = geomOf(conv2dInfo(inputs.x.shape, a.filterShape, a.strides, a.pad, 1, a.dimRoundingMode));
-    const dw = convBackwardWeightsIm2col(io.read(backend, inputs.x), io.read(backend, inputs.dy), g, io.matmul(backend));
+    const dw = implFor(backend).backwardWeights(io.read(backend, inputs.x), io.read(backend, inputs.dy), g);
     return io.make(backend, a.filterShape, dw);
   });
 }
