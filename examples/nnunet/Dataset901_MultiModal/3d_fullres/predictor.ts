@@ -6,9 +6,10 @@
 // predict(volume) for as many volumes as needed.
 //
 //   const predictor = await Predictor.load();            // every trained fold, or { folds: [0] }
+//   // or { engine: 'onnx' } (onnxruntime), or Predictor.fromExport('EXPORT_DIR') (a folder nnuc export wrote)
 //   const seg = await predictor.predict({ data, shape: [C, z, y, x], spacing: [sz, sy, sx] });
 //   predictor.dispose();
-import { loadPredictor, type LoadedPredictor, type PredictOptions, type PredictorOptions, type Segmentation, type Volume } from 'nnuc/runtime';
+import { loadPredictor, loadPredictorFromExport, type LoadedPredictor, type PredictOptions, type PredictorOptions, type Segmentation, type Volume } from 'nnuc/runtime';
 import { BUILD } from '../index.js';
 import { CHANNELS, LABELS, NAME, PATCH_SIZE, SPACING } from './configuration.js';
 
@@ -28,6 +29,14 @@ export class Predictor {
   /** Loads the trained folds of this configuration (checkpoints in BUILD_DIR/results/<configuration>/fold_N/). */
   static async load(opts: PredictorOptions = {}): Promise<Predictor> {
     return new Predictor(await loadPredictor(BUILD, NAME, opts));
+  }
+
+  /**
+   * Loads an export folder of this build and configuration (`nnuc export`; same plan hashes, else NNU7053):
+   * its ONNX networks on onnxruntime, its post-processing applied to each segmentation.
+   */
+  static async fromExport(exportDir: string, opts: PredictorOptions = {}): Promise<Predictor> {
+    return new Predictor(await loadPredictorFromExport(BUILD, NAME, exportDir, opts));
   }
 
   /** Folds this predictor ensembles. */
