@@ -19,6 +19,7 @@ import {
 import { resizeChannels } from './resize.js';
 import { voxels, type Sample } from './sample.js';
 import { affine2d, affine3d, applySpatial, applySpatialDummy2d } from './spatial.js';
+import { cascadeTransforms, NNUNET_CASCADE, type CascadeAugment } from './cascade.js';
 
 const DEG = Math.PI / 180;
 
@@ -53,6 +54,12 @@ export interface AugmentationConfig {
   scaling: [number, number];
   /** ranges and per-channel probabilities (nnU-Net defaults in NNUNET_RANGES) */
   r: AugmentRanges;
+  /**
+   * cascade stage (spec §5.7 step 14): samples carry the previous stage's segmentation as seg channel 1, moved
+   * into the image as one-hot over `labels` (+ random morphology / component removal in training); absent or
+   * null otherwise
+   */
+  cascade?: CascadeAugment | null;
 }
 
 export interface AugmentRanges {
@@ -241,7 +248,15 @@ export function augmentSettingsFromPlan(augment: unknown): PlanAugmentSettings {
 
 export function defaultAugmentationConfig(
   patchSize: number[],
-  opts: { maskChannels?: number[]; regions?: number[][] | null; ignoreLabel?: number | null; dsScales?: number[][] | null; settings?: PlanAugmentSettings } = {},
+  opts: {
+    maskChannels?: number[];
+    regions?: number[][] | null;
+    ignoreLabel?: number | null;
+    dsScales?: number[][] | null;
+    settings?: PlanAugmentSettings;
+    /** cascade stage: the foreground labels (nnU-Net's cascade transforms with their default probabilities) */
+    cascadeLabels?: number[] | null;
+  } = {},
 ): AugmentationConfig {
   const st = opts.settings;
   const c = configureAugmentation(patchSize, st?.geometry ?? NNUNET_GEOMETRY);
@@ -258,6 +273,7 @@ export function defaultAugmentationConfig(
     p: { ...(st?.p ?? NNUNET_PROBS) },
     scaling: st?.scaling ?? [0.7, 1.4],
     r: { ...(st?.r ?? NNUNET_RANGES) },
+    cascade: opts.cascadeLabels ? { ...NNUNET_CASCADE, strelSize: [...NNUNET_CASCADE.strelSize], labels: [...opts.cascadeLabels] } : null,
   };
 }
 
@@ -266,8 +282,17 @@ export interface AugmentationRecord {
   applied: string[];
 }
 
-/** Steps 12, 13, 15, 16 shared by training and validation; returns seg per DS scale. */
-function finish(s: Sample, cfg: AugmentationConfig): { image: Float32Array; shape: number[]; channels: number; segs: Array<{ data: Float32Array; shape: number[]; channels: number }> } {
+/**
+ * Steps 12, 13, 14 (cascade), 15, 16 shared by training and validation; returns seg per DS scale. `rng` null:
+ * validation (the cascade step only moves the previous stage's segmentation into the image as one-hot).
+ */
+function finish(
+  s0: Sample,
+  cfg: AugmentationConfig,
+  rng: Rng | null,
+  log?: (t: string) => void,
+): { image: Float32Array; shape: number[]; channels: number; segs: Array<{ data: Float32Array; shape: number[]; channels: number }> } {
+  let s = s0;
   const n = voxels(s.shape);
   // 12: mask image channels outside the nonzero region
   for (const c of cfg.maskChannels) {
@@ -276,6 +301,11 @@ function finish(s: Sample, cfg: AugmentationConfig): { image: Float32Array; shap
   }
   // 13: seg −1 → 0
   for (let i = 0; i < s.seg.length; i++) if (s.seg[i] === -1) s.seg[i] = 0;
+  // 14: cascade: previous-stage seg (channel 1) → one-hot image channels, random morphology, component removal
+  if (cfg.cascade) {
+    if (s.segChannels !== 2) throw new NnucError('NNU6041', `a cascade sample needs 2 seg channels (target, previous stage), found ${s.segChannels}`);
+    s = cascadeTransforms(s, cfg.cascade, rng, log);
+  }
   let seg = s.seg;
   let segC = s.segChannels;
   // 15: regions → one boolean channel per region (+ ignore channel)
@@ -302,7 +332,7 @@ function finish(s: Sample, cfg: AugmentationConfig): { image: Float32Array; shap
 
 export type AugmentedSample = ReturnType<typeof finish>;
 
-/** The training pipeline of spec §5.7 (cascade steps not included). Input: a sample of the initial patch size. */
+/** The training pipeline of spec §5.7 (with step 14 for a cascade stage). Input: a sample of the initial patch size. */
 export function augmentTraining(input: Sample, cfg: AugmentationConfig, rng: Rng, record?: AugmentationRecord): AugmentedSample {
   const dim = input.shape.length;
   const log = (t: string) => record?.applied.push(t);
@@ -372,10 +402,10 @@ export function augmentTraining(input: Sample, cfg: AugmentationConfig, rng: Rng
     applyMirror(s, flip);
     log(`mirror(${flip.join(',')})`);
   }
-  return finish(s, cfg);
+  return finish(s, cfg, rng, log);
 }
 
 /** The validation pipeline (steps 13, 15, 16; plus 12 is not applied in validation). */
 export function augmentValidation(input: Sample, cfg: AugmentationConfig): AugmentedSample {
-  return finish({ ...input, image: input.image.slice(), seg: input.seg.slice() }, { ...cfg, maskChannels: [] });
+  return finish({ ...input, image: input.image.slice(), seg: input.seg.slice() }, { ...cfg, maskChannels: [] }, null);
 }

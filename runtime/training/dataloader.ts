@@ -3,6 +3,8 @@
  * `round(bs·(1−0.33))..` samples of a batch forced to contain foreground, bounding boxes with nnU-Net's
  * padding rule, crop with zero (data) / −1 (seg) padding. 2D configurations sample one slice of the 3D
  * volume (patch (1, px, py)). Output: host samples of the sampled (initial) patch size, channels-first.
+ * Cascade stage (spec §5.5, §7): the previous stage's segmentation of the case (`previousStageDir`) is cropped
+ * with the same box (padding −1) and appended as a second seg channel.
  */
 import { roundHalfEven } from '../../common/pymath.js';
 import type { CaseSource, PreprocessedCase } from '../preprocessing/types.js';
@@ -10,6 +12,7 @@ import type { Sample } from '../augmentation/sample.js';
 import { cropPad } from '../augmentation/spatial.js';
 import type { Rng } from './random.js';
 import { NnucError } from '../errors.js';
+import { readNextStageSegmentation, nextStageFile } from '../inference/validation.js';
 
 export interface LoaderOptions {
   /** sampled patch size: the initial (enlarged) patch in training, the final patch in validation (2 or 3 axes) */
@@ -20,6 +23,8 @@ export interface LoaderOptions {
   oversampleForegroundPercent?: number;
   /** the dataset has an ignore label (annotated-voxel key sampling) */
   hasIgnoreLabel?: boolean;
+  /** cascade stage: folder of the previous stage's `<case>.npz` segmentations (second seg channel) */
+  previousStageDir?: string | null;
 }
 
 /** `_oversample_last_XX_percent`: sample j forced iff j ≥ round(bs·(1 − p)). */
@@ -74,6 +79,7 @@ export interface Batch {
 export class DataLoader {
   private readonly cache = new Map<string, PreprocessedCase>();
   private readonly segCache = new WeakMap<PreprocessedCase, Float32Array>();
+  private readonly prevCache = new WeakMap<PreprocessedCase, Float32Array>();
   constructor(
     private readonly source: CaseSource,
     private readonly ids: readonly string[],
@@ -88,6 +94,15 @@ export class DataLoader {
     if (c) return c;
     const loaded = await this.source.load(id);
     if (!loaded.seg) throw new NnucError('NNU6014', `case ${id} has no segmentation in the preprocessed store`);
+    const prevDir = this.opts.previousStageDir;
+    if (prevDir) {
+      const prev = readNextStageSegmentation(prevDir, id);
+      const spatial = loaded.shape.slice(1);
+      if (prev.shape.length !== spatial.length || prev.shape.some((v, d) => v !== spatial[d])) {
+        throw new NnucError('NNU6041', `the previous-stage segmentation of ${id} has shape ${prev.shape.join('x')}, the preprocessed case ${spatial.join('x')}`, { file: nextStageFile(prevDir, id) });
+      }
+      this.prevCache.set(loaded, prev.data);
+    }
     if (this.cacheCases) this.cache.set(id, loaded);
     return loaded;
   }
@@ -121,6 +136,13 @@ export class DataLoader {
       this.segCache.set(c, segF);
     }
     const seg = cropPad(segF, 1, spatial, lb, patch3, -1);
-    return { shape: is2d ? [...sampledPatch] : patch3, channels: C, image, segChannels: 1, seg };
+    const prev = this.prevCache.get(c);
+    const out = { shape: is2d ? [...sampledPatch] : patch3, channels: C, image, segChannels: 1, seg };
+    if (!prev) return out;
+    // cascade: [target, previous stage] seg channels, both cropped with the same box and padded with −1
+    const both = new Float32Array(2 * seg.length);
+    both.set(seg, 0);
+    both.set(cropPad(prev, 1, spatial, lb, patch3, -1), seg.length);
+    return { ...out, segChannels: 2, seg: both };
   }
 }

@@ -53,6 +53,11 @@ export interface TrainingConfig {
   augment?: PlanAugmentSettings;
   /** soft Dice smoothing (1e-5) */
   diceSmooth?: number;
+  /**
+   * cascade stage (spec §7): the foreground labels whose one-hot of the previous stage's segmentation is
+   * appended to the image channels (the architecture's input channels include them); null/absent otherwise
+   */
+  cascadeLabels?: number[] | null;
 }
 
 export function nnunetDefaults(): Pick<
@@ -88,6 +93,8 @@ export interface RunOptions {
   backendName?: string;
   /** augmentation worker threads beside training (0 = in the main thread); results are identical */
   workers?: number;
+  /** cascade stage: folder of the previous stage's `<case>.npz` segmentations (run.ts predictedNextStageDir) */
+  previousStageDir?: string | null;
 }
 
 export interface TrainingResult {
@@ -167,6 +174,7 @@ export class Trainer {
       ignoreLabel: cfg.ignoreLabel,
       dsScales: arch.deepSupervision ? deepSupervisionScales(arch) : null,
       settings: cfg.augment,
+      cascadeLabels: cfg.cascadeLabels ?? null,
     });
     const lossOpts = { batchDice: cfg.batchDice, smooth: cfg.diceSmooth ?? 1e-5, ignoreLabel: cfg.ignoreLabel };
     this.lossFn = cfg.regions ? (o, t) => dcAndBceLoss(o, t, lossOpts) : (o, t) => dcAndCeLoss(o, t, lossOpts);
@@ -320,6 +328,7 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     batchSize: cfg.batchSize,
     oversampleForegroundPercent: cfg.oversampleForegroundPercent,
     hasIgnoreLabel: cfg.ignoreLabel !== null,
+    previousStageDir: opts.previousStageDir ?? null,
   });
   const valLoader = new DataLoader(source, opts.valIds, {
     sampledPatch: cfg.patchSize,
@@ -327,6 +336,7 @@ export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts:
     batchSize: cfg.batchSize,
     oversampleForegroundPercent: cfg.oversampleForegroundPercent,
     hasIgnoreLabel: cfg.ignoreLabel !== null,
+    previousStageDir: opts.previousStageDir ?? null,
   });
   const regions = cfg.regions !== null;
   const pool = (opts.workers ?? 0) > 0 ? new WorkerPool(new URL('../augmentation/tasks.js', import.meta.url), { size: opts.workers as number }) : null;
