@@ -68,3 +68,170 @@ export function prod(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) p *= values[i];
   return p;
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// numpy float32 summation
+// ------------------------------------------------------------------------------------------------------------
+
+const f32 = Math.fround;
+
+/** Float32 values as one array or as consecutive chunks of one logical sequence (never joined in memory). */
+export type Float32Sequence = Float32Array | readonly Float32Array[];
+
+export interface Float32SumOptions {
+  /**
+   * Sum f32(f32(v - center)^2) instead of v (numpy's `np.var`/`np.std`: `x = arr - mean; x = x * x` in float32,
+   * then the sum), fused so that no temporary array is needed.
+   */
+  readonly center?: number;
+  /**
+   * Which numpy reduction path is mimicked. Omitted (the default): the UNBUFFERED path, one pairwise call over the
+   * whole array. numpy 2.4.6 takes it whenever the reduced float32 array is contiguous in memory (in any axis
+   * order: the iterator coalesces the dimensions) and no dtype cast is needed: `np.concatenate` results, boolean
+   * mask selections `a[mask]`, fresh ufunc outputs such as `a - mean`, contiguous images. A number (numpy's
+   * ufunc buffer size, 8192): the BUFFERED path, when the iterator copies the data into its buffer first (a cast
+   * such as float16 or float64 data reduced with dtype=float32): one pairwise call per full buffer, the partial
+   * sums added left to right in float32. (Non-contiguous views are buffered too, in blocks aligned to the inner
+   * dimensions; that layout-dependent order is not modelled here.) Verified against numpy 2.4.6 by
+   * test/fixtures/data/float32-sums.json (scripts/gen-float32-sum-fixtures.py).
+   */
+  readonly bufferSize?: number;
+}
+
+function pairwiseLeaf(a: Float32Array, o: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f32(res + a[o + i]);
+    return res;
+  }
+  let r0 = a[o], r1 = a[o + 1], r2 = a[o + 2], r3 = a[o + 3], r4 = a[o + 4], r5 = a[o + 5], r6 = a[o + 6], r7 = a[o + 7];
+  let i = 8;
+  const m = n - (n % 8);
+  for (; i < m; i += 8) {
+    const k = o + i;
+    r0 = f32(r0 + a[k]);
+    r1 = f32(r1 + a[k + 1]);
+    r2 = f32(r2 + a[k + 2]);
+    r3 = f32(r3 + a[k + 3]);
+    r4 = f32(r4 + a[k + 4]);
+    r5 = f32(r5 + a[k + 5]);
+    r6 = f32(r6 + a[k + 6]);
+    r7 = f32(r7 + a[k + 7]);
+  }
+  let res = f32(f32(f32(r0 + r1) + f32(r2 + r3)) + f32(f32(r4 + r5) + f32(r6 + r7)));
+  for (; i < n; i++) res = f32(res + a[o + i]);
+  return res;
+}
+
+/** Squared deviation as numpy computes it: x = f32(v - c); x*x in float32. */
+function sqDev(v: number, c: number): number {
+  const d = f32(v - c);
+  return f32(d * d);
+}
+
+function pairwiseLeafSquares(a: Float32Array, o: number, n: number, c: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f32(res + sqDev(a[o + i], c));
+    return res;
+  }
+  let r0 = sqDev(a[o], c), r1 = sqDev(a[o + 1], c), r2 = sqDev(a[o + 2], c), r3 = sqDev(a[o + 3], c);
+  let r4 = sqDev(a[o + 4], c), r5 = sqDev(a[o + 5], c), r6 = sqDev(a[o + 6], c), r7 = sqDev(a[o + 7], c);
+  let i = 8;
+  const m = n - (n % 8);
+  for (; i < m; i += 8) {
+    const k = o + i;
+    r0 = f32(r0 + sqDev(a[k], c));
+    r1 = f32(r1 + sqDev(a[k + 1], c));
+    r2 = f32(r2 + sqDev(a[k + 2], c));
+    r3 = f32(r3 + sqDev(a[k + 3], c));
+    r4 = f32(r4 + sqDev(a[k + 4], c));
+    r5 = f32(r5 + sqDev(a[k + 5], c));
+    r6 = f32(r6 + sqDev(a[k + 6], c));
+    r7 = f32(r7 + sqDev(a[k + 7], c));
+  }
+  let res = f32(f32(f32(r0 + r1) + f32(r2 + r3)) + f32(f32(r4 + r5) + f32(r6 + r7)));
+  for (; i < n; i++) res = f32(res + sqDev(a[o + i], c));
+  return res;
+}
+
+/** numpy's pairwise blocking: PW_BLOCKSIZE 128, 8 accumulators, the split rounded down to a multiple of 8. */
+const PW_BLOCKSIZE = 128;
+
+/**
+ * numpy's float32 `np.add.reduce` of float32 values (np.sum, and the sums inside np.mean / np.var / np.std), bit
+ * for bit: numpy's pairwise summation (`@TYPE@_pairwise_sum`: blocks of <= 128 summed with 8 float32
+ * accumulators, longer runs halved at a multiple of 8) with float32 accumulators, started from the identity 0.
+ * See `Float32SumOptions.bufferSize` for which numpy reduction path is mimicked.
+ */
+export function pairwiseSumFloat32(values: Float32Sequence, options: Float32SumOptions = {}): number {
+  const chunks: readonly Float32Array[] = values instanceof Float32Array ? [values] : values;
+  const offsets: number[] = [];
+  let total = 0;
+  for (const c of chunks) {
+    offsets.push(total);
+    total += c.length;
+  }
+  const squares = options.center !== undefined;
+  const c = squares ? f32(options.center as number) : 0;
+  const tmp = new Float32Array(PW_BLOCKSIZE);
+  let ci = 0; // chunk cursor: leaves are visited left to right
+  const leaf = (start: number, n: number): number => {
+    while (ci + 1 < chunks.length && offsets[ci + 1] <= start) ci++;
+    let a = chunks[ci];
+    let o = start - offsets[ci];
+    if (o + n > a.length) {
+      // the block spans chunks: gather it
+      let k = 0;
+      let cj = ci;
+      let l = o;
+      while (k < n) {
+        const cc = chunks[cj];
+        const take = Math.min(n - k, cc.length - l);
+        tmp.set(cc.subarray(l, l + take), k);
+        k += take;
+        cj++;
+        l = 0;
+      }
+      a = tmp;
+      o = 0;
+    }
+    return squares ? pairwiseLeafSquares(a, o, n, c) : pairwiseLeaf(a, o, n);
+  };
+  const rec = (start: number, n: number): number => {
+    if (n <= PW_BLOCKSIZE) return leaf(start, n);
+    let n2 = Math.floor(n / 2);
+    n2 -= n2 % 8;
+    return f32(rec(start, n2) + rec(start + n2, n - n2));
+  };
+  const block = options.bufferSize ?? total;
+  if (!(block >= 1) && total > 0) throw new RangeError('pairwiseSumFloat32: bufferSize must be >= 1');
+  // the reduction starts from the identity 0 and adds one pairwise result per inner-loop call
+  let res = 0;
+  for (let s = 0; s < total; s += block) res = f32(res + rec(s, Math.min(block, total - s)));
+  return res;
+}
+
+function sequenceLength(values: Float32Sequence): number {
+  if (values instanceof Float32Array) return values.length;
+  let n = 0;
+  for (const c of values) n += c.length;
+  return n;
+}
+
+/**
+ * numpy `np.mean` of contiguous float32 data (the unbuffered sum): float32(sum32 / n). numpy divides by the element count as an intp
+ * (`_count_reduce_items`), so the division runs in float64 before the result is rounded to float32.
+ */
+export function meanFloat32(values: Float32Sequence): number {
+  return f32(pairwiseSumFloat32(values) / sequenceLength(values));
+}
+
+/**
+ * numpy `np.std` (ddof 0) of contiguous float32 data (unbuffered sums; `arr - mean` is a fresh contiguous array): sqrt32(float32(sum32(f32(x - mean)^2) / n)), where mean is
+ * `meanFloat32` of the same data (numpy's `_var` recomputes it the same way); pass it when already known.
+ */
+export function stdFloat32(values: Float32Sequence, mean?: number): number {
+  const m = mean ?? meanFloat32(values);
+  return f32(Math.sqrt(f32(pairwiseSumFloat32(values, { center: m }) / sequenceLength(values))));
+}

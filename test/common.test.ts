@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../common/rng.js';
 import { formatPyFloat, pyFloat, pyJsonDumps } from '../common/pyjson.js';
-import { roundHalfEven, percentile, median, floorDiv, argsortStable } from '../common/pymath.js';
+import { readFileSync } from 'node:fs';
+import { roundHalfEven, percentile, median, floorDiv, argsortStable, pairwiseSumFloat32, meanFloat32, stdFloat32 } from '../common/pymath.js';
+import { float32Inputs, type Float32InputSpec } from './helpers/float32-inputs.js';
 
 test('RandomState(1234).choice(1000, 5, replace=True) matches numpy (spec A.6)', () => {
   assert.deepEqual(Array.from(new RandomState(1234).choiceWithReplacement(1000, 5)), [815, 723, 294, 53, 204]);
@@ -100,4 +102,44 @@ test('Python rounding, floor division, numpy percentiles and stable argsort', ()
   assert.throws(() => percentile([], 50), RangeError);
   assert.deepEqual(argsortStable([1, 1, 1]), [0, 1, 2]);
   assert.deepEqual(argsortStable([3, 1, 2]), [1, 2, 0]);
+});
+
+const sums = JSON.parse(readFileSync(new URL('./fixtures/data/float32-sums.json', import.meta.url), 'utf8')) as {
+  sums: Array<Float32InputSpec & { contiguous: number; cast: number }>;
+};
+
+test('pairwiseSumFloat32 equals numpy on both reduction paths (float32-sums.json, numpy 2.4.6)', () => {
+  for (const c of sums.sums) {
+    const v = float32Inputs(c);
+    // unbuffered: np.add.reduce of the contiguous float32 vector
+    assert.equal(pairwiseSumFloat32(v), c.contiguous, `contiguous seed ${c.seed} n ${c.n}`);
+    // buffered: np.add.reduce(v.astype(float64), dtype=float32) casts through the 8192-element buffer
+    assert.equal(pairwiseSumFloat32(v, { bufferSize: 8192 }), c.cast, `cast seed ${c.seed} n ${c.n}`);
+    // the fixture tells the paths apart
+    assert.notEqual(c.contiguous, c.cast, `seed ${c.seed}`);
+    // chunked input (borders inside leaves and buffers) is the same sequence
+    const cuts = [0, 3, 130, 8190, 8200, c.n];
+    const chunks = cuts.slice(1).map((e, i) => v.slice(cuts[i], e));
+    assert.equal(pairwiseSumFloat32(chunks), c.contiguous);
+    assert.equal(pairwiseSumFloat32(chunks, { bufferSize: 8192 }), c.cast);
+  }
+});
+
+test('pairwiseSumFloat32 by hand: the 8-accumulator leaf, the identity start, squares about a center', () => {
+  // 17 values <= 128: one leaf; 8 accumulators r0 = 1e8 + 1 -> 1e8 (float32 spacing 8 there), r1..r7 = 2;
+  // ((1e8 + 2) + 4) + 8 = 1e8 + 8 (1e8 + 2 -> 1e8, 1e8 + 4 ties to even 1e8), then + 1 -> 1e8 + 8
+  assert.equal(pairwiseSumFloat32(Float32Array.from([1e8, ...new Array(16).fill(1)])), 100000008);
+  // a sequential float32 loop would give 1e8
+  let seq = 0;
+  for (const x of [1e8, ...new Array(16).fill(1)]) seq = Math.fround(seq + x);
+  assert.equal(seq, 1e8);
+  assert.equal(pairwiseSumFloat32(new Float32Array(0)), 0);
+  assert.equal(pairwiseSumFloat32([new Float32Array(0), Float32Array.from([1.5]), new Float32Array(0)]), 1.5);
+  // sum of (x - 2)^2 over 1, 2, 3, 4 = 1 + 0 + 1 + 4
+  assert.equal(pairwiseSumFloat32(Float32Array.from([1, 2, 3, 4]), { center: 2 }), 6);
+  // buffered in blocks of 4: 1e8 + 1 + 1 + 1 -> 1e8, then four times 1e8 + 4 (a tie, to even) -> 1e8, then + 1 -> 1e8
+  assert.equal(pairwiseSumFloat32(Float32Array.from([1e8, ...new Array(16).fill(1)]), { bufferSize: 4 }), 1e8);
+  // mean / std of 1..4: 2.5 and sqrt(1.25)
+  assert.equal(meanFloat32(Float32Array.from([4, 1, 3, 2])), 2.5);
+  assert.equal(stdFloat32(Float32Array.from([4, 1, 3, 2])), Math.fround(Math.sqrt(1.25)));
 });

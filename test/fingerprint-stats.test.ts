@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RandomState } from '../common/rng.js';
-import { Chunked, histogramOf, intensityProperties, mean32, mergeHistograms, pairwiseSum32, percentiles32, std32 } from '../runtime/fingerprint/stats.js';
+import { float32Inputs } from './helpers/float32-inputs.js';
+import { meanFloat32, pairwiseSumFloat32, stdFloat32 } from '../common/pymath.js';
+import { Chunked, histogramOf, intensityProperties, mergeHistograms, percentiles32 } from '../runtime/fingerprint/stats.js';
 import { analyzeCaseArrays, sampleForeground, samplesPerCase } from '../runtime/fingerprint/analyze.js';
 import { fingerprintToJson, reduceFingerprint } from '../runtime/fingerprint/extract.js';
 
@@ -16,22 +18,14 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/data/float32-stats.j
   cases: Array<{ seed: number; n: number; scale: number; offset: number; exp: boolean } & Record<string, number>>;
 };
 
-function inputs(c: { seed: number; n: number; scale: number; offset: number; exp: boolean }): Float32Array {
-  const rs = new RandomState(c.seed);
-  const v = new Float32Array(c.n);
-  for (let i = 0; i < c.n; i++) {
-    const x = rs.randomSample() * c.scale + c.offset;
-    v[i] = c.exp ? Math.exp(x) : x;
-  }
-  return v;
-}
+const inputs = float32Inputs;
 
 test('float32 sum/mean/std/min/max/percentiles equal numpy bit for bit', () => {
   for (const c of fixture.cases) {
     const v = inputs(c);
     const p = intensityProperties(new Chunked([v]), histogramOf(v));
     const where = `seed ${c.seed} n ${c.n}`;
-    assert.equal(pairwiseSum32(v), c.sum, `sum ${where}`);
+    assert.equal(pairwiseSumFloat32(v), c.sum, `sum ${where}`);
     assert.equal(p.mean, c.mean, `mean ${where}`);
     assert.equal(p.std, c.std, `std ${where}`);
     assert.equal(p.min, c.min, `min ${where}`);
@@ -47,9 +41,9 @@ test('the pairwise sum over chunks equals the sum over the joined array (chunk b
   const v = inputs(c);
   const cuts = [0, 3, 130, 131, 5000, 77777, 100003];
   const chunks = cuts.slice(1).map((e, i) => v.slice(cuts[i], e));
-  assert.equal(pairwiseSum32(new Chunked(chunks)), c.sum);
-  assert.equal(mean32(new Chunked(chunks)), c.mean);
-  assert.equal(std32(new Chunked(chunks)), c.std);
+  assert.equal(pairwiseSumFloat32(chunks), c.sum);
+  assert.equal(meanFloat32(chunks), c.mean);
+  assert.equal(stdFloat32(chunks), c.std);
   const h = mergeHistograms(chunks.map((x) => histogramOf(x)));
   assert.deepEqual(percentiles32(h, [0.5, 50, 99.5]), [c.percentile_00_5, c.median, c.percentile_99_5]);
 });

@@ -2,141 +2,26 @@
  * numpy's float32 statistics, bit for bit (spec §2.2): the dataset fingerprint's intensity properties are
  * float32 results of np.mean / np.std / np.percentile / np.min / np.max on the concatenated float32 samples.
  *
- *  - sums: numpy's pairwise summation (blocks of <= 128 with 8 accumulators, halves rounded to multiples
- *    of 8, float32 accumulators), over the whole concatenation (chunks need not be joined in memory);
- *  - mean = float32(sum32 / n) (the division runs in float64 since n is an intp, then rounds to float32);
- *  - std (ddof 0) = sqrt32(float32(pairwise32((x - mean32)^2) / n)), with (x - mean) and the square in float32;
+ *  - sum, mean, std: common/pymath.ts (meanFloat32, stdFloat32: numpy's pairwise float32 summation, unbuffered
+ *    path, since np.concatenate returns a contiguous float32 array) over the whole concatenation (the per-case
+ *    chunks need not be joined in memory);
  *  - percentiles: numpy >= 2 'linear' method with q given as a float64 array (as nnU-Net does): virtual index
  *    (n-1)*q/100 and gamma in float64, diff = b - a in float32, the lerp in float64 (b - diff*(1-g) when
  *    g >= 0.5, else a + diff*g): the percentiles are float64 values (not float32 like mean/std/min/max).
  * Order statistics come from value/count histograms (exact, no sort of 1e8 samples).
  */
+import { meanFloat32, stdFloat32 } from '../../common/pymath.js';
+
 const f = Math.fround;
 
 /** A sequence of float32 values stored as consecutive chunks (e.g. per-case samples). */
 export class Chunked {
-  readonly offsets: number[] = [];
   readonly length: number;
   constructor(readonly chunks: readonly Float32Array[]) {
     let o = 0;
-    for (const c of chunks) {
-      this.offsets.push(o);
-      o += c.length;
-    }
+    for (const c of chunks) o += c.length;
     this.length = o;
   }
-}
-
-function leafPlain(a: Float32Array, o: number, n: number): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res = f(res + a[o + i]);
-    return res;
-  }
-  let r0 = a[o], r1 = a[o + 1], r2 = a[o + 2], r3 = a[o + 3], r4 = a[o + 4], r5 = a[o + 5], r6 = a[o + 6], r7 = a[o + 7];
-  let i = 8;
-  const m = n - (n % 8);
-  for (; i < m; i += 8) {
-    const k = o + i;
-    r0 = f(r0 + a[k]);
-    r1 = f(r1 + a[k + 1]);
-    r2 = f(r2 + a[k + 2]);
-    r3 = f(r3 + a[k + 3]);
-    r4 = f(r4 + a[k + 4]);
-    r5 = f(r5 + a[k + 5]);
-    r6 = f(r6 + a[k + 6]);
-    r7 = f(r7 + a[k + 7]);
-  }
-  let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
-  for (; i < n; i++) res = f(res + a[o + i]);
-  return res;
-}
-
-/** Squared deviation as numpy computes it: x = f32(v - c); x*x in float32. */
-function sq(v: number, c: number): number {
-  const d = f(v - c);
-  return f(d * d);
-}
-
-function leafSquares(a: Float32Array, o: number, n: number, c: number): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res = f(res + sq(a[o + i], c));
-    return res;
-  }
-  let r0 = sq(a[o], c), r1 = sq(a[o + 1], c), r2 = sq(a[o + 2], c), r3 = sq(a[o + 3], c);
-  let r4 = sq(a[o + 4], c), r5 = sq(a[o + 5], c), r6 = sq(a[o + 6], c), r7 = sq(a[o + 7], c);
-  let i = 8;
-  const m = n - (n % 8);
-  for (; i < m; i += 8) {
-    const k = o + i;
-    r0 = f(r0 + sq(a[k], c));
-    r1 = f(r1 + sq(a[k + 1], c));
-    r2 = f(r2 + sq(a[k + 2], c));
-    r3 = f(r3 + sq(a[k + 3], c));
-    r4 = f(r4 + sq(a[k + 4], c));
-    r5 = f(r5 + sq(a[k + 5], c));
-    r6 = f(r6 + sq(a[k + 6], c));
-    r7 = f(r7 + sq(a[k + 7], c));
-  }
-  let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
-  for (; i < n; i++) res = f(res + sq(a[o + i], c));
-  return res;
-}
-
-/** Pairwise float32 sum of values v (or of f(f(v - center)^2) when `center` is given), numpy order. */
-export function pairwiseSum32(seq: Chunked | Float32Array, center?: number): number {
-  const chunked = seq instanceof Chunked ? seq : new Chunked([seq]);
-  if (chunked.length === 0) return 0;
-  const tmp = new Float32Array(128);
-  const chunks = chunked.chunks;
-  const offsets = chunked.offsets;
-  let ci = 0; // chunk cursor: leaves are visited left to right
-  const squares = center !== undefined;
-  const c = squares ? f(center) : 0;
-  const leaf = (start: number, n: number): number => {
-    while (ci + 1 < chunks.length && offsets[ci + 1] <= start) ci++;
-    let a = chunks[ci];
-    let o = start - offsets[ci];
-    if (o + n > a.length) {
-      // the block spans chunks: gather it
-      let k = 0;
-      let cj = ci;
-      let l = o;
-      while (k < n) {
-        const cc = chunks[cj];
-        const take = Math.min(n - k, cc.length - l);
-        tmp.set(cc.subarray(l, l + take), k);
-        k += take;
-        cj++;
-        l = 0;
-      }
-      a = tmp;
-      o = 0;
-    }
-    return squares ? leafSquares(a, o, n, c) : leafPlain(a, o, n);
-  };
-  const rec = (start: number, n: number): number => {
-    if (n <= 128) return leaf(start, n);
-    let n2 = Math.floor(n / 2);
-    n2 -= n2 % 8;
-    return f(rec(start, n2) + rec(start + n2, n - n2));
-  };
-  // np.add.reduce starts from the identity 0.0: 0 + pairwise(all)
-  return f(0 + rec(0, chunked.length));
-}
-
-/** np.mean of a float32 vector. */
-export function mean32(seq: Chunked | Float32Array): number {
-  const n = seq.length;
-  return f(pairwiseSum32(seq) / n);
-}
-
-/** np.std (ddof=0) of a float32 vector. */
-export function std32(seq: Chunked | Float32Array, mean?: number): number {
-  const n = seq.length;
-  const m = mean ?? mean32(seq);
-  return f(Math.sqrt(f(pairwiseSum32(seq, m) / n)));
 }
 
 /** Sorted distinct values with their counts: the multiset of samples. */
@@ -278,8 +163,8 @@ export function intensityProperties(seq: Chunked, hist: Histogram): IntensityPro
     }
   }
   if (n === 0 || hasNaN) return { mean: NaN, median: NaN, std: NaN, min: NaN, max: NaN, percentile_99_5: NaN, percentile_00_5: NaN };
-  const mean = mean32(seq);
-  const std = std32(seq, mean);
+  const mean = meanFloat32(seq.chunks);
+  const std = stdFloat32(seq.chunks, mean);
   const [p005, med, p995] = percentiles32(hist, [0.5, 50, 99.5]);
   return { mean, median: med, std, min, max, percentile_99_5: p995, percentile_00_5: p005 };
 }

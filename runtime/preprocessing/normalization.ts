@@ -4,6 +4,7 @@
  * float32 (Math.fround) and means/variances use numpy's float32 summation (pairwise blocks of 128 inside chunks
  * of 8192 elements, the ufunc buffer size), so results are bit-identical to numpy's in the common case.
  */
+import { pairwiseSumFloat32 } from '../../common/pymath.js';
 import { NnucError } from '../errors.js';
 
 export const NORMALIZATION_SCHEMES = [
@@ -28,57 +29,18 @@ export interface IntensityProperties {
 
 const f = Math.fround;
 const EPS = 1e-8;
-const PW_BLOCKSIZE = 128;
 const BUFSIZE = 8192;
 
-function pairwise(a: ArrayLike<number>, start: number, n: number): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res = f(res + a[start + i]);
-    return res;
-  }
-  if (n <= PW_BLOCKSIZE) {
-    let r0 = f(a[start]), r1 = f(a[start + 1]), r2 = f(a[start + 2]), r3 = f(a[start + 3]);
-    let r4 = f(a[start + 4]), r5 = f(a[start + 5]), r6 = f(a[start + 6]), r7 = f(a[start + 7]);
-    let i = 8;
-    const end = n - (n % 8);
-    for (; i < end; i += 8) {
-      const p = start + i;
-      r0 = f(r0 + a[p]);
-      r1 = f(r1 + a[p + 1]);
-      r2 = f(r2 + a[p + 2]);
-      r3 = f(r3 + a[p + 3]);
-      r4 = f(r4 + a[p + 4]);
-      r5 = f(r5 + a[p + 5]);
-      r6 = f(r6 + a[p + 6]);
-      r7 = f(r7 + a[p + 7]);
-    }
-    let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
-    for (; i < n; i++) res = f(res + a[start + i]);
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return f(pairwise(a, start, n2) + pairwise(a, start + n2, n - n2));
-}
-
-/** numpy `np.sum` of a contiguous float32 array (float32 accumulator, pairwise within 8192-element chunks). */
-export function sumFloat32(a: ArrayLike<number>): number {
-  let res = 0;
-  for (let s = 0; s < a.length; s += BUFSIZE) res = f(res + pairwise(a, s, Math.min(BUFSIZE, a.length - s)));
-  return res;
+/** numpy `np.sum` of a float32 array: common/pymath.ts pairwiseSumFloat32, in chunks of numpy's 8192-element buffer. */
+export function sumFloat32(a: Float32Array): number {
+  return pairwiseSumFloat32(a, { bufferSize: BUFSIZE });
 }
 
 /** numpy `x.mean()` and `x.std()` (ddof 0) of a float32 array, as float32 values. */
 export function meanStdFloat32(a: Float32Array): { mean: number; std: number } {
   const n = f(a.length);
   const mean = f(sumFloat32(a) / n);
-  const sq = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const d = f(a[i] - mean);
-    sq[i] = d * d; // the Float32Array store rounds like numpy's float32 multiply
-  }
-  const v = f(sumFloat32(sq) / n);
+  const v = f(pairwiseSumFloat32(a, { bufferSize: BUFSIZE, center: mean }) / n);
   return { mean, std: f(Math.sqrt(v)) };
 }
 

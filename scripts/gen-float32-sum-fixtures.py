@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""numpy's float32 reductions on the two paths of its reduction iterator, for common/pymath.ts (pairwiseSumFloat32,
+meanFloat32, stdFloat32) and runtime/preprocessing/normalization.ts; test/common.test.ts and
+test/preprocess-numerics.test.ts read the output.
+
+Inputs are regenerated bit-identically in TypeScript: v = float32(RandomState(seed).random_sample(n) * scale + offset)
+(exp'd in float64 before the cast when `exp`). Cases:
+  - contiguous: np.add.reduce of the contiguous float32 vector (unbuffered: one pairwise call over everything);
+  - cast: np.add.reduce(v.astype(np.float64), dtype=np.float32): the iterator casts through its 8192-element buffer
+    (buffered: one pairwise call per buffer), the same float32 values as `contiguous`;
+  - zscore_mask / zscore: nnU-Net's ZScoreNormalization (default_normalization_schemes.py) on v reshaped to `shape`:
+    mean/std of image[seg >= 0] (boolean selection: a contiguous copy in C order) with seg = -1 outside the box
+    `box` ([lo, hi) per axis), and of the whole contiguous image; `out` = the normalized image at every 997th voxel.
+The seeds are chosen so that the buffered and the unbuffered order give different float32 results (each statistic
+differs in at least two cases), so the fixture tells the two numpy paths apart.
+Usage: python3 scripts/gen-float32-sum-fixtures.py > test/fixtures/data/float32-sums.json
+"""
+import json
+
+import numpy as np
+
+
+def inputs(seed, n, scale, offset, exp):
+    x = np.random.RandomState(seed).random_sample(n) * scale + offset
+    return (np.exp(x) if exp else x).astype(np.float32)
+
+
+def zscore(image, seg, use_mask_for_norm):
+    # nnU-Net v2 ZScoreNormalization.run
+    image = image.astype(np.float32, copy=False)
+    if use_mask_for_norm:
+        mask = seg >= 0
+        mean = image[mask].mean()
+        std = image[mask].std()
+        image[mask] = (image[mask] - mean) / (max(std, 1e-8))
+    else:
+        mean = image.mean()
+        std = image.std()
+        image -= mean
+        image /= (max(std, 1e-8))
+    return image, mean, std
+
+
+sums = []
+for seed, n, scale, offset, exp in [(30, 8193, 1000.0, -200.0, False), (21, 20000, 12.0, 0.0, True),
+                                    (23, 65536, 3000.0, -1024.0, False), (24, 100003, 14.0, 0.0, True)]:
+    v = inputs(seed, n, scale, offset, exp)
+    sums.append({'seed': seed, 'n': n, 'scale': scale, 'offset': offset, 'exp': exp,
+                 'contiguous': float(np.add.reduce(v)),
+                 'cast': float(np.add.reduce(v.astype(np.float64), dtype=np.float32))})
+
+zscores = []
+for seed, shape, scale, offset, exp, box in [(39, [20, 30, 40], 11.0, 0.0, True, [[2, 19], [1, 28], [3, 37]]),
+                                             (49, [16, 64, 48], 2000.0, -300.0, False, [[0, 16], [5, 60], [0, 48]]),
+                                             (31, [24, 40, 50], 9.0, 0.0, True, [[1, 23], [2, 39], [1, 48]])]:
+    image = inputs(seed, int(np.prod(shape)), scale, offset, exp).reshape(shape)
+    seg = np.full(shape, -1, dtype=np.int8)
+    seg[tuple(slice(lo, hi) for lo, hi in box)] = 0
+    out_m, mean_m, std_m = zscore(image.copy(), seg, True)
+    out, mean, std = zscore(image.copy(), seg, False)
+    zscores.append({'seed': seed, 'shape': shape, 'scale': scale, 'offset': offset, 'exp': exp, 'box': box,
+                    'mask_count': int((seg >= 0).sum()),
+                    'zscore_mask': {'mean': float(mean_m), 'std': float(std_m), 'out': out_m.ravel()[::997].tolist()},
+                    'zscore': {'mean': float(mean), 'std': float(std), 'out': out.ravel()[::997].tolist()}})
+
+print(json.dumps({'numpy': np.__version__, 'sums': sums, 'zscore': zscores}, indent=1))
