@@ -11,6 +11,7 @@ import {
   ballStrel,
   binaryClosing,
   binaryDilation,
+  binaryDilationDirect,
   binaryErosion,
   binaryOpening,
   diskStrel,
@@ -93,6 +94,22 @@ test('dilation / erosion / opening / closing: zero padding, origin floor((n-1)/2
   const img2 = new Uint8Array(9);
   img2[4] = 1;
   assert.deepEqual(ones(binaryDilation(img2, [3, 3], diskStrel(1))), [1, 3, 4, 5, 7]);
+});
+
+test('ball dilation by distance transform = the entry-by-entry dilation (odd and even balls, boundary entries)', () => {
+  const shape = [11, 12, 13];
+  const rng = new Rng(7);
+  const x = Uint8Array.from({ length: 11 * 12 * 13 }, () => (rng.random() < 0.03 ? 1 : 0));
+  for (const r of [1, 1.5, 2, 2.3, 2.5, 3.7, 4.5, 5, 7.2]) {
+    const b = ballStrel(r);
+    assert.ok(b.ball, `r=${r}: the lattice classification holds`);
+    const fast = binaryDilation(x, shape, b);
+    const direct = binaryDilationDirect(x, shape, b);
+    assert.deepEqual(ones(fast), ones(direct), `r=${r}`);
+    assert.ok(sum(fast) > sum(x));
+  }
+  // r = 5: Σδ² = 25 has lattice points such as (3,4,0) and (5,0,0): the boundary entries are part of the ball
+  assert.ok(ballStrel(5).ball!.boundary.length > 0);
 });
 
 function cascadeSample(): Sample {

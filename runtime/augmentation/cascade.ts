@@ -26,6 +26,12 @@ import { voxels, type Sample } from './sample.js';
 export interface Strel {
   readonly shape: number[];
   readonly data: Uint8Array;
+  /**
+   * For a ball of n³ entries: with R = (n−1)/2 and δ = k − R per axis (half-integers when n is even), every entry
+   * with Σδ² < R² is set and every entry with Σδ² > R² is not; `boundary` lists the set entries with Σδ² = R²
+   * exactly (whether skimage's float arithmetic includes them). Lets binaryDilation use a distance transform.
+   */
+  readonly ball?: { readonly R: number; readonly boundary: ReadonlyArray<readonly number[]> };
 }
 
 /** skimage.morphology.ball(radius) (float radius allowed). */
@@ -41,7 +47,20 @@ export function ballStrel(radius: number): Strel {
         const s = pos[x] * pos[x] + pos[y] * pos[y] + pos[z] * pos[z];
         data[(z * n + y) * n + x] = s <= rr ? 1 : 0;
       }
-  return { shape: [n, n, n], data };
+  // classify against the exact lattice ball (quarter-integer arithmetic is exact in float64)
+  const R = (n - 1) / 2;
+  const boundary: number[][] = [];
+  let exact = true;
+  for (let z = 0; z < n; z++)
+    for (let y = 0; y < n; y++)
+      for (let x = 0; x < n; x++) {
+        const d2 = (z - R) ** 2 + (y - R) ** 2 + (x - R) ** 2;
+        const v = data[(z * n + y) * n + x];
+        if (d2 === R * R) {
+          if (v) boundary.push([z, y, x]);
+        } else if ((d2 < R * R) !== (v === 1)) exact = false;
+      }
+  return exact ? { shape: [n, n, n], data, ball: { R, boundary } } : { shape: [n, n, n], data };
 }
 
 /** skimage.morphology.disk(radius) (float radius allowed: arange(−r, r + 1)). */
@@ -56,9 +75,87 @@ export function diskStrel(radius: number): Strel {
 
 /**
  * Binary dilation with zero padding, the strel's origin at floor((n−1)/2) per axis (bg2's fft_conv 'same'):
- * out[p] = OR_k x[p + k − floor((n−1)/2)] · strel[k]. 2 or 3 spatial axes.
+ * out[p] = OR_k x[p + k − floor((n−1)/2)] · strel[k]. 2 or 3 spatial axes. A 3D ball goes through a squared
+ * Euclidean distance transform (linear time) plus its boundary entries; anything else through
+ * `binaryDilationDirect` (the same result).
  */
 export function binaryDilation(x: Uint8Array, shape: readonly number[], strel: Strel): Uint8Array {
+  if (strel.ball && shape.length === 3) return ballDilation(x, shape, strel.shape[0], strel.ball);
+  return binaryDilationDirect(x, shape, strel);
+}
+
+/**
+ * Lower envelope of the parabolas (t − q)² + f[q] (Felzenszwalb & Huttenlocher) evaluated at t = p + shift,
+ * over `n` values read at f[off + q·stride] and written to out at the same places.
+ */
+function dt1d(f: Float32Array, off: number, stride: number, n: number, shift: number, v: Int32Array, z: Float64Array, tmp: Float64Array): void {
+  let k = -1;
+  for (let q = 0; q < n; q++) {
+    const fq = f[off + q * stride];
+    tmp[q] = fq;
+    if (fq === Infinity) continue;
+    let s = -Infinity;
+    while (k >= 0) {
+      const vk = v[k];
+      s = (fq + q * q - (tmp[vk] + vk * vk)) / (2 * q - 2 * vk);
+      if (s <= z[k]) k--;
+      else break;
+    }
+    k++;
+    v[k] = q;
+    z[k] = k === 0 ? -Infinity : s;
+    z[k + 1] = Infinity;
+  }
+  if (k < 0) {
+    for (let p = 0; p < n; p++) f[off + p * stride] = Infinity;
+    return;
+  }
+  k = 0;
+  for (let p = 0; p < n; p++) {
+    const t = p + shift;
+    while (z[k + 1] < t) k++;
+    const d = t - v[k];
+    f[off + p * stride] = d * d + tmp[v[k]];
+  }
+}
+
+/**
+ * Dilation by a lattice ball: with pad = floor((n−1)/2), an entry k of the strel reaches x[p + k − pad], i.e. the
+ * offset δ = k − R = q − p − (R − pad) from p; so p is set iff some set q has Σ(q − p − s)² < R² (s = R − pad,
+ * 0 or ½), or q = p + b − pad for a boundary entry b.
+ */
+function ballDilation(x: Uint8Array, shape: readonly number[], n: number, ball: NonNullable<Strel['ball']>): Uint8Array {
+  const [X, Y, Z] = shape;
+  const N = X * Y * Z;
+  const pad = Math.floor((n - 1) / 2);
+  const shift = ball.R - pad;
+  // squared distances are quarter-integers below 2^22 here: exact in float32 (half the memory traffic)
+  const d = new Float32Array(N);
+  for (let i = 0; i < N; i++) d[i] = x[i] ? 0 : Infinity;
+  const m = Math.max(X, Y, Z);
+  const v = new Int32Array(m);
+  const zb = new Float64Array(m + 1);
+  const tmp = new Float64Array(m);
+  for (let a = 0; a < X; a++) for (let b = 0; b < Y; b++) dt1d(d, (a * Y + b) * Z, 1, Z, shift, v, zb, tmp);
+  for (let a = 0; a < X; a++) for (let c = 0; c < Z; c++) dt1d(d, a * Y * Z + c, Z, Y, shift, v, zb, tmp);
+  for (let b = 0; b < Y; b++) for (let c = 0; c < Z; c++) dt1d(d, b * Z + c, Y * Z, X, shift, v, zb, tmp);
+  const out = new Uint8Array(N);
+  const R2 = ball.R * ball.R;
+  for (let i = 0; i < N; i++) if (d[i] < R2) out[i] = 1;
+  for (const [ka, kb, kc] of ball.boundary) {
+    const oa = ka - pad, ob = kb - pad, oc = kc - pad;
+    for (let a = Math.max(0, -oa); a < Math.min(X, X - oa); a++)
+      for (let b = Math.max(0, -ob); b < Math.min(Y, Y - ob); b++) {
+        const src = ((a + oa) * Y + (b + ob)) * Z + oc;
+        const dst = (a * Y + b) * Z;
+        for (let c = Math.max(0, -oc); c < Math.min(Z, Z - oc); c++) if (x[src + c]) out[dst + c] = 1;
+      }
+  }
+  return out;
+}
+
+/** binaryDilation entry by entry of the strel (rows of set entries via prefix sums): any strel, any shape. */
+export function binaryDilationDirect(x: Uint8Array, shape: readonly number[], strel: Strel): Uint8Array {
   const s3 = shape.length === 2 ? [1, shape[0], shape[1]] : [...shape];
   const k3 = strel.shape.length === 2 ? [1, strel.shape[0], strel.shape[1]] : [...strel.shape];
   const [X, Y, Z] = s3;
