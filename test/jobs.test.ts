@@ -302,6 +302,45 @@ test('slurm: what each job runs — fresh fold, trained fold, finished fold, pre
   }
 });
 
+test('slurm --ensembling: folds train and validate with --npz, a fold validated without probabilities is validated again, find-best ensembles', () => {
+  const s = sandbox(renderJobs(mini, slurmOpts({ nnuc: 'nnuc', ensembling: true })));
+  try {
+    const env = { PATH: `${join(s.dir, 'bin')}:${process.env.PATH}`, CALLS: s.log, NNUC_BUILD_DIR: s.build };
+    const run = (file: string, extra: Record<string, string>) => {
+      const r = bash(`bash ${shQuote(join(s.jobs, file))}`, { env: { ...env, ...extra } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.toString('utf8');
+    };
+    run('train-2d.sbatch', { SLURM_ARRAY_TASK_ID: '0' });
+    assert.deepEqual(s.calls().at(-1), ['train', s.build, '--configuration', '2d', '--fold', '0', '--continue', '--quiet', '--npz']);
+    // trained and validated, but the validation has no probabilities (trained before --ensembling): validate again
+    const v = join(s.build, 'results', '2d', 'fold_0', 'validation');
+    mkdirSync(v, { recursive: true });
+    writeFileSync(join(s.build, 'results', '2d', 'fold_0', 'checkpoint_final.nnuc'), '');
+    writeFileSync(join(v, 'summary.json'), '{}');
+    writeFileSync(join(v, 'hippocampus_001.nii.gz'), '');
+    writeFileSync(join(v, 'hippocampus_002.nii.gz'), '');
+    writeFileSync(join(v, 'hippocampus_001.npz'), '');
+    assert.match(run('train-2d.sbatch', { SLURM_ARRAY_TASK_ID: '0' }), /2d fold 0 is trained: running its final validation/);
+    assert.deepEqual(s.calls().at(-1), ['train', s.build, '--configuration', '2d', '--fold', '0', '--val', '--quiet', '--npz']);
+    // every case has its .npz: nothing to do
+    writeFileSync(join(v, 'hippocampus_002.npz'), '');
+    const n = s.calls().length;
+    assert.match(run('train-2d.sbatch', { SLURM_ARRAY_TASK_ID: '0' }), /2d fold 0 is trained and validated: nothing to do/);
+    assert.equal(s.calls().length, n);
+    run('select.sbatch', {});
+    assert.deepEqual(s.calls().at(-1), ['find-best', s.build, '--gt', `${s.build}/preprocessed/gt_segmentations`, '--quiet', '--folds', '0', '1', '2', '3', '4', '--configuration', '2d', '3d_fullres']);
+    // the prediction parts need no merge step: the same one command per part as without ensembles
+    run('predict.sbatch', { SLURM_ARRAY_TASK_ID: '3', NNUC_PREDICT_INPUT: '/in', NNUC_PREDICT_OUTPUT: '/out' });
+    assert.deepEqual(s.calls().at(-1), ['predict', s.build, '-i', '/in', '-o', '/out', '--part', '3/4']);
+    // one configuration: nothing to ensemble, no --npz
+    const one = renderJobs(mini, slurmOpts({ ensembling: true, configurations: ['3d_fullres'] }));
+    assert.ok(!one.find((f) => f.path === 'train-3d_fullres.sbatch')!.content.includes('--npz'));
+  } finally {
+    s.cleanup();
+  }
+});
+
 test('slurm: submit.sh chains preprocess -> train arrays -> select -> predict with afterok (cascade after its previous stage)', () => {
   const s = sandbox(renderJobs(cascade, slurmOpts({ parts: 3 })));
   try {

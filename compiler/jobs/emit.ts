@@ -10,11 +10,17 @@
  *   preprocess   one job: `nnuc preprocess` (skips up-to-date cases) then `nnuc split` (writes the
  *                cross-validation split once, so the parallel fold jobs only read it)
  *   train-<c>    one array job (Slurm) / Indexed Job (Kubernetes) per configuration, one task per fold:
- *                skipped when checkpoint_final and validation/summary.json exist, final validation only when
- *                just the checkpoint exists, else `nnuc train --continue` (resumes from the last checkpoint)
+ *                skipped when checkpoint_final and validation/summary.json exist (with --ensembling also every
+ *                validation case's .npz), final validation only when just the checkpoint exists, else
+ *                `nnuc train --continue` (resumes from the last checkpoint); with --ensembling both pass --npz
+ *                (validation probabilities, which find-best averages). A cascade stage's array waits (afterok)
+ *                for the whole array of its previous stage: every fold of 3d_lowres predicts the next stage's
+ *                inputs of its validation cases.
  *   select       `nnuc find-best` after every fold of every configuration succeeded
  *   predict      an array / Indexed Job of N parts: `nnuc predict -i IN -o OUT --part I/N` (nnU-Net's
- *                num_parts/part_id; predicted cases are skipped)
+ *                num_parts/part_id; predicted cases are skipped). A selected ensemble and its post-processing
+ *                run per case inside each part (runtime/inference/predict.ts ensemblePredictions), so the parts
+ *                need no merge step after them.
  * Dependencies: Slurm `afterok` (submit.sh), Kubernetes stage by stage (apply.sh waits for each stage).
  * Every job writes only its own files: the preprocessed store and split (preprocess), results/<c>/fold_<k>/
  * (one fold task), results/<c>/crossval_results_*, ensembles/ and inference_information.json (select), and
@@ -78,7 +84,7 @@ export interface JobsOptions {
   readonly train?: { readonly epochs?: number; readonly iterations?: number; readonly valIterations?: number; readonly backend?: string; readonly seed?: number };
   /** resources per stage (merged over DEFAULT_RESOURCES) */
   readonly resources?: Partial<Record<Stage, Partial<Resources>>>;
-  /** let find-best consider pair ensembles (needs validation probabilities; default false, see docs/scale-out.md) */
+  /** let find-best consider pair ensembles: the folds validate with --npz (default false, see docs/scale-out.md) */
   readonly ensembling?: boolean;
   /** number of prediction parts (default 4) */
   readonly parts?: number;
@@ -272,14 +278,29 @@ function preprocessBody(ctx: Ctx): Fragment {
   );
 }
 
+/** find-best ensembles pairs only with validation probabilities: the folds then validate with `--npz`. */
+const ensembling = (ctx: Ctx): boolean => Boolean(ctx.o.ensembling) && ctx.configurations.length > 1;
+
 function trainBody(ctx: Ctx, configuration: string): Fragment {
   const a = trainArgs(ctx);
-  return new Fragment(jobTemplate('steps/train.sh')({ configuration, trainArgs: a.train, validateArgs: a.validate }).replace(/\n$/, ''));
+  const npz = ensembling(ctx);
+  const ending = ctx.plan.dataset.file_ending;
+  if (npz && !/^\.[A-Za-z0-9.]+$/.test(ending)) throw new JobsError(`file ending ${describe(ending)} cannot be used in a job script`);
+  return new Fragment(
+    jobTemplate('steps/train.sh')({
+      configuration,
+      trainArgs: [...a.train, ...(npz ? ['--npz'] : [])],
+      validateArgs: [...a.validate, ...(npz ? ['--npz'] : [])],
+      npz,
+      fileEnding: ending,
+      fileEndingLength: ending.length,
+    }).replace(/\n$/, ''),
+  );
 }
 
 function selectBody(ctx: Ctx): Fragment {
   return new Fragment(
-    jobTemplate('steps/select.sh')({ ensembling: Boolean(ctx.o.ensembling) && ctx.configurations.length > 1, folds: ctx.folds, configurations: ctx.configurations }).replace(/\n$/, ''),
+    jobTemplate('steps/select.sh')({ ensembling: ensembling(ctx), folds: ctx.folds, configurations: ctx.configurations }).replace(/\n$/, ''),
   );
 }
 
