@@ -24,6 +24,7 @@ import {
   type InterpOrder,
 } from '../runtime/preprocessing/resampling.js';
 import { meanStdFloat32, normalizeChannel, sumFloat32 } from '../runtime/preprocessing/normalization.js';
+import { float32Inputs } from './helpers/float32-inputs.js';
 import { classKey, locationsToCoords, sampleForegroundIndices, targetNumSamples } from '../runtime/preprocessing/foreground.js';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'resampling');
@@ -150,11 +151,50 @@ test('normalization schemes are bit-identical to numpy float32', () => {
   assert.equal(ms.mean, Math.fround(n.long_mean));
   assert.equal(ms.std, Math.fround(n.long_std));
   same(normalizeChannel(long.slice(), null, 'ZScoreNormalization', { useMaskForNorm: false }), n.long_zscore, 'long zscore');
-  // numpy's float32 sums (checked with numpy 1.24): a sequential float32 loop would give 1e8 for both
+  // numpy's float32 sums (numpy 1.24 and 2.4.6): a sequential float32 loop would give 1e8 for both
   assert.equal(sumFloat32(Float32Array.from([1e8, ...new Array(16).fill(1)])), 100000008);
   assert.equal(sumFloat32(Float32Array.from([...new Array(16).fill(1), 1e8])), 100000016);
   assert.throws(() => normalizeChannel(Float32Array.from([300]), null, 'RGBTo01Normalization', { useMaskForNorm: false }), /NNU5004|\[0, 255\]/);
   assert.throws(() => normalizeChannel(Float32Array.from([1]), null, 'Foo', { useMaskForNorm: false }), /unknown normalization scheme/);
+});
+
+test('ZScore mean/std follow numpy past 8192 voxels (one pairwise sum, no buffer chunks) and divide by n in float64', () => {
+  // scripts/gen-float32-sum-fixtures.py: nnU-Net's ZScoreNormalization on contiguous images, with and without the mask
+  const fx = JSON.parse(readFileSync(join(FIX, '..', 'data', 'float32-sums.json'), 'utf8')) as {
+    zscore: Array<{ seed: number; shape: number[]; scale: number; offset: number; exp: boolean; box: number[][]; mask_count: number } & Record<
+      'zscore' | 'zscore_mask',
+      { mean: number; std: number; out: number[] }
+    >>;
+  };
+  for (const z of fx.zscore) {
+    const [D, H, W] = z.shape;
+    const image = float32Inputs({ ...z, n: D * H * W });
+    const seg = new Int16Array(D * H * W).fill(-1);
+    const [[z0, z1], [y0, y1], [x0, x1]] = z.box;
+    for (let i = z0; i < z1; i++) for (let j = y0; j < y1; j++) for (let k = x0; k < x1; k++) seg[(i * H + j) * W + k] = 0;
+    const masked = image.filter((_, i) => seg[i] >= 0);
+    assert.equal(masked.length, z.mask_count);
+    assert.ok(masked.length > 8192, 'past one numpy buffer');
+    for (const [what, values, useMask] of [['zscore_mask', masked, true], ['zscore', image, false]] as const) {
+      const want = z[what];
+      const got = meanStdFloat32(values);
+      assert.equal(got.mean, want.mean, `${what} mean seed ${z.seed}`);
+      assert.equal(got.std, want.std, `${what} std seed ${z.seed}`);
+      const out = normalizeChannel(image.slice(), seg, 'ZScoreNormalization', { useMaskForNorm: useMask });
+      assert.deepEqual(
+        want.out.map((_, i) => out[i * 997]),
+        want.out,
+        `${what} output seed ${z.seed}`,
+      );
+    }
+  }
+  // 2^24 + 1 ones: the float32 sum is 2^24 and numpy divides by the intp count in float64 -> mean 1 - 2^-24
+  // (numpy 2.4.6: np.ones(2**24 + 1, np.float32).mean() = 0.99999994, .std() = 5.960464e-08); dividing by
+  // float32(n) = 2^24 would give mean 1 and std 0.
+  const ones = new Float32Array(2 ** 24 + 1).fill(1);
+  const ms = meanStdFloat32(ones);
+  assert.equal(ms.mean, 1 - 2 ** -24);
+  assert.equal(ms.std, Math.fround(2 ** -24 * (1 - 2 ** -24)));
 });
 
 test('foreground location sampling matches numpy RandomState(1234) choices', () => {

@@ -1,10 +1,19 @@
 /**
  * Intensity normalization schemes of nnU-Net v2 (`preprocessing/normalization/default_normalization_schemes.py`,
  * spec §4.3), computed the way numpy computes them on float32 images: every arithmetic step is rounded to
- * float32 (Math.fround) and means/variances use numpy's float32 summation (pairwise blocks of 128 inside chunks
- * of 8192 elements, the ufunc buffer size), so results are bit-identical to numpy's in the common case.
+ * float32 (Math.fround) and means/standard deviations are numpy's float32 np.mean / np.std (common/pymath.ts:
+ * pairwise summation, numpy's unbuffered reduction path, the division by the count in float64).
+ *
+ * Which numpy path: nnU-Net's ZScoreNormalization takes `image[mask].mean()` / `.std()` (use_mask_for_norm) —
+ * a boolean selection, i.e. a contiguous float32 copy in C order, which numpy 2.4.6 sums in ONE pairwise call
+ * (no 8192-element buffer chunks: those appear only when the reduction iterator has to buffer, e.g. for a dtype
+ * cast) — and otherwise `image.mean()` / `.std()` of the channel. Both are reproduced bit for bit when the
+ * channel is contiguous in its C order (test/fixtures/data/float32-sums.json). In nnU-Net the unmasked channel
+ * is a view of the transposed, cropped case array: when that view is not contiguous in memory (a crop along the
+ * inner axes) or is transposed, numpy sums it in memory order through its buffer, blocks aligned to the inner
+ * dimensions; that order is not reproduced here (the mean may then differ in the last float32 bit).
  */
-import { pairwiseSumFloat32 } from '../../common/pymath.js';
+import { meanFloat32, pairwiseSumFloat32, stdFloat32 } from '../../common/pymath.js';
 import { NnucError } from '../errors.js';
 
 export const NORMALIZATION_SCHEMES = [
@@ -29,19 +38,15 @@ export interface IntensityProperties {
 
 const f = Math.fround;
 const EPS = 1e-8;
-const BUFSIZE = 8192;
-
-/** numpy `np.sum` of a float32 array: common/pymath.ts pairwiseSumFloat32, in chunks of numpy's 8192-element buffer. */
+/** numpy `np.sum` of a contiguous float32 array (common/pymath.ts pairwiseSumFloat32, unbuffered path). */
 export function sumFloat32(a: Float32Array): number {
-  return pairwiseSumFloat32(a, { bufferSize: BUFSIZE });
+  return pairwiseSumFloat32(a);
 }
 
-/** numpy `x.mean()` and `x.std()` (ddof 0) of a float32 array, as float32 values. */
+/** numpy `x.mean()` and `x.std()` (ddof 0) of a contiguous float32 array, as float32 values. */
 export function meanStdFloat32(a: Float32Array): { mean: number; std: number } {
-  const n = f(a.length);
-  const mean = f(sumFloat32(a) / n);
-  const v = f(pairwiseSumFloat32(a, { bufferSize: BUFSIZE, center: mean }) / n);
-  return { mean, std: f(Math.sqrt(v)) };
+  const mean = meanFloat32(a);
+  return { mean, std: stdFloat32(a, mean) };
 }
 
 function minMax(a: Float32Array): [number, number] {
