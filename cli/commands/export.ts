@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('-c, --configuration <name>', 'configuration to export (default: the find-best selection, else 3d_fullres or the first trained)')
     .option('--folds <folds...>', 'folds to export, e.g. 0,1,2 (default: every fold with checkpoint_final.nnuc)')
     .option('--opset <n>', `ONNX opset (${SUPPORTED_OPSETS.min}..${SUPPORTED_OPSETS.max})`, String(DEFAULT_OPSET))
-    .option('-q, --quiet', 'print nothing on success')
+    .option('-q, --quiet', 'no progress lines, no summary')
     .action(async (buildDirArg: string, o: ExportCliOptions) => {
       const buildDir = resolve(buildDirArg);
       if (!existsSync(join(buildDir, 'plan.json'))) throw new UsageError(`${buildDirArg} has no plan.json (run nnuc compile --out ${buildDirArg} first)`);
@@ -71,7 +71,7 @@ export function register(program: Command): void {
         throw new UsageError(`configuration '${configuration}' is not in the plan (it has: ${plan.configuration_order.join(', ')})`);
       }
       const out = resolve(o.output);
-      const r = exportBuild({ buildDir, plan, configuration, outDir: out, opset, ...(folds ? { folds } : {}) });
+      const r = exportBuild({ buildDir, plan, configuration, outDir: out, opset, quiet: o.quiet ?? false, ...(folds ? { folds } : {}) });
       if (!o.quiet) {
         const m = r.manifest;
         process.stdout.write(

@@ -23,6 +23,7 @@ import { labelSpecFromPlanDataset } from '../evaluation/labels.js';
 import { readInferenceInformation } from '../selection/find-best.js';
 import { inferenceSettingsFromPlan } from '../inference/predict.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
 import { EXPORT_FORMAT, MANIFEST_FILE, manifestText, validateExportManifest, type ExportManifest, type ExportedModel } from '../inference/exported-manifest.js';
 import { exportUNetToOnnx } from './unet-export.js';
 
@@ -38,6 +39,8 @@ export interface ExportBuildOptions {
   readonly folds?: readonly (number | 'all')[];
   readonly outDir: string;
   readonly opset?: number;
+  /** no progress lines on stderr */
+  readonly quiet?: boolean;
 }
 
 export interface ExportBuildResult {
@@ -127,6 +130,7 @@ export function exportBuild(o: ExportBuildOptions): ExportBuildResult {
   const written: string[] = [];
   // the manifest goes first: until the new one is written, the folder is not a usable export
   rmSync(join(o.outDir, MANIFEST_FILE), { force: true });
+  const progress = new Progress({ label: 'export', total: folds.length, unit: 'folds', quiet: o.quiet });
   for (const fold of folds) {
     const p = foldPath(o.buildDir, configuration, fold);
     const ck = loadCheckpoint(p);
@@ -135,6 +139,7 @@ export function exportBuild(o: ExportBuildOptions): ExportBuildResult {
     writeFileAtomic(join(o.outDir, file), bytes);
     written.push(file);
     models.push({ fold, file, sha256: sha256(bytes), size_bytes: bytes.length, epochs: ck.state.currentEpoch });
+    progress.tick(1, file);
   }
   // networks of an earlier export that this one does not contain
   for (const n of readdirSync(o.outDir)) if (/^fold_(all|[0-9]+)\.onnx$/.test(n) && !written.includes(n)) rmSync(join(o.outDir, n), { force: true });
