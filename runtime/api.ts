@@ -344,7 +344,7 @@ async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration
   }
   if (opts.engine === 'onnx') {
     const o = await openOnnxNetworks(onnx, { threads: opts.threads });
-    return { folds, fns: o.fns, dispose: () => void o.release() };
+    return { folds, fns: o.fns, dispose: () => { o.release().catch(() => undefined); } };
   }
   // nnuc's U-Net is channels-last inside tfjs; the predictor speaks channels-first (runtime/inference/network.ts)
   const fns = nets.map((net): NetworkFn => tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true }));
@@ -366,7 +366,7 @@ export async function loadPredictor(build: BuildHandle, configuration: string, o
  */
 export async function loadExportedPredictor(exportDir: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
   const ex = await loadExport(exportDir, { ...(opts.folds ? { folds: opts.folds } : {}), mirror: opts.mirror, step: opts.step, threads: opts.threads });
-  return wrapPredictor(ex.manifest.configuration, ex.folds, ex.predictor, () => void ex.release(), ex.postprocessing);
+  return wrapPredictor(ex.manifest.configuration, ex.folds, ex.predictor, () => { ex.release().catch(() => undefined); }, ex.postprocessing);
 }
 
 /**
