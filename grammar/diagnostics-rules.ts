@@ -113,4 +113,14 @@ export const RULE_DIAGNOSTICS = {
     template: 'configuration {config} does not exist for this dataset (its `when` condition is false)',
     explanation: 'A rule read a field of a configuration whose `when` condition is false; guard the read with `exists(NAME)`.',
   },
+  // ---- checks of a recipe's rules against nnU-Net's planner presets (compiler/check/presets.ts) ----
+  NNU3018: {
+    severity: 'warning',
+    title: 'ResEnc preset with another memory target',
+    template: "vram_target = {target} GiB, but {planner} is nnU-Net's preset for {expected} GiB: the plan will not match nnU-Net's {plans}",
+    explanation:
+      "The recipe's `planner_class` names one of nnU-Net's ResEnc presets (nnUNetPlannerResEncM / L / XL, recipes/nnunet-resenc-{m,l,xl}.nnu), whose memory target is 8 / 24 / 40 GiB, but its `vram_target` is another value (typically a child recipe overriding it). The plan is still computed (nnU-Net warns and proceeds the same way), but its patch and batch sizes are not those of the preset it is named after. The hint names the preset made for that memory target, if there is one; to keep a custom target on purpose, give the planner its own `planner_class` and `plans` name.",
+    example: 'let planner_class = "nnUNetPlannerResEncL"\nlet vram_target = 8 GiB',
+    exampleIn: 'rules',
+  },
 } as const satisfies Record<string, DiagnosticDef>;

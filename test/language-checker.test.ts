@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILTINS } from '../compiler/builtins/index.js';
 import { checkFile } from '../compiler/check/index.js';
+import { runExample } from '../compiler/check/reference.js';
+import { DIAGNOSTICS } from '../grammar/diagnostics.js';
 import { createFsHost, createMemoryHost } from '../compiler/load.js';
 import { buildSettings } from '../compiler/settings.js';
 import { TEST_BUILTINS } from './fixtures/recipes/builtins.js';
@@ -205,4 +208,43 @@ test('checkFile never throws, whatever the bytes', () => {
   const r = checkFile('j.nnu', createMemoryHost({ 'j.nnu': junk }), TEST_BUILTINS);
   assert.ok(r.diagnostics.length > 0);
   assert.equal(r.ok, false);
+});
+
+test('NNU3018: a ResEnc preset whose memory target is overridden warns at the value and names the matching preset', () => {
+  const ROOT = join(import.meta.dirname, '..');
+  const shipped: Record<string, string> = {};
+  for (const f of ['nnunet.nnu', 'nnunet-resenc-m.nnu', 'nnunet-resenc-l.nnu', 'nnunet-resenc-xl.nnu']) {
+    shipped[`recipes/${f}`] = readFileSync(join(ROOT, 'recipes', f), 'utf8');
+  }
+  const child = (base: string, body: string) => {
+    const r = checkFile('recipes/child.nnu', createMemoryHost({ ...shipped, 'recipes/child.nnu': `recipe "child"\nextends "${base}"\nrules {\n${body}\n}\n` }), BUILTINS);
+    return { ok: r.ok, ds: r.diagnostics };
+  };
+  // a child of ResEnc L with 8 GiB: one warning (no error), at the value in the child, hint ResEnc M,
+  // note at the preset's planner_class
+  const l8 = child('nnunet-resenc-l.nnu', '  let vram_target = 8 GiB');
+  assert.equal(l8.ok, true);
+  assert.deepEqual(
+    l8.ds.map((d) => [d.code, d.severity, d.file, d.span?.startLine, d.span?.startCol, d.span?.endCol]),
+    [['NNU3018', 'warning', 'recipes/child.nnu', 4, 21, 26]],
+  );
+  assert.equal(
+    l8.ds[0].message,
+    "vram_target = 8 GiB, but nnUNetPlannerResEncL is nnU-Net's preset for 24 GiB: the plan will not match nnU-Net's nnUNetResEncUNetLPlans",
+  );
+  assert.equal(l8.ds[0].hint, "nnU-Net's ResEnc preset for 8 GiB is nnUNetPlannerResEncM (recipes/nnunet-resenc-m.nnu): extend that recipe instead");
+  assert.equal(l8.ds[0].related?.[0].span.file, 'recipes/nnunet-resenc-l.nnu');
+  // XL at 24 GiB -> L; M at 40 GiB -> XL; L at 16 GiB -> none
+  assert.match(child('nnunet-resenc-xl.nnu', '  let vram_target = 24 GiB').ds[0].hint ?? '', /preset for 24 GiB is nnUNetPlannerResEncL \(recipes\/nnunet-resenc-l\.nnu\)/);
+  assert.match(child('nnunet-resenc-m.nnu', '  let vram_target = 40 GiB').ds[0].message, /nnUNetPlannerResEncM is nnU-Net's preset for 8 GiB/);
+  assert.match(child('nnunet-resenc-m.nnu', '  let vram_target = 40 GiB').ds[0].hint ?? '', /nnUNetPlannerResEncXL/);
+  assert.match(child('nnunet-resenc-l.nnu', '  let vram_target = 16 GiB').ds[0].hint ?? '', /^no nnU-Net ResEnc preset targets 16 GiB/);
+  // no warning: the preset's own target (also in MiB), a planner of its own, the default planner at 24 GiB, the shipped recipes
+  assert.deepEqual(child('nnunet-resenc-l.nnu', '  let vram_target = 24576 MiB').ds, []);
+  assert.deepEqual(child('nnunet-resenc-l.nnu', '  let vram_target = 8 GiB\n  let planner_class = "MyPlanner"').ds, []);
+  assert.deepEqual(child('nnunet.nnu', '  let vram_target = 24 GiB').ds, []);
+  for (const f of Object.keys(shipped)) assert.deepEqual(checkFile(f, createMemoryHost(shipped), BUILTINS).diagnostics, [], f);
+  // the catalog example (docs/language.md) produces it
+  const ex = runExample('NNU3018', DIAGNOSTICS.NNU3018, BUILTINS);
+  assert.ok(ex?.found, ex?.text);
 });

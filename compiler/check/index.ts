@@ -16,6 +16,7 @@ import { chainOf, loadRecipe, type LoadedRecipe, type RecipeHost } from '../load
 import { EMPIRICAL_SCHEMA, FIXED_SCHEMA } from '../schema/index.js';
 import { checkDuplicates, RulesChecker, SettingsChecker } from './checker.js';
 import { mergeChain } from './merge.js';
+import { checkPresetMemoryTarget } from './presets.js';
 
 export interface CheckResult {
   /** The loaded extends chain (null when the top file could not be read). */
@@ -64,6 +65,7 @@ export function checkRecipe(loaded: LoadedRecipe, builtins: ReadonlyMap<string, 
   const complete = options.requireComplete ?? true;
   settings.section(recipe.fixed, FIXED_SCHEMA, 'fixed', complete ? at('fixed') : null);
   rules.check(recipe.rules);
+  checkPresetMemoryTarget(recipe, sink);
   settings.section(recipe.empirical, EMPIRICAL_SCHEMA, 'empirical', complete ? at('empirical') : null);
   return out;
 }

@@ -74,6 +74,14 @@ const REF: Record<PlannerPreset, { v3: number; v2: number; gb: number; cover: nu
   'resenc-xl': { v3: 3_600_000_000, v2: 560_000_000, gb: 40, cover: 1 },
 };
 
+/**
+ * The preset's default `gpu_memory_target_in_gb` (= its UNet_reference_val_corresp_GB): 8 / 8 / 24 / 40 GiB.
+ * nnU-Net's ResEnc presets warn (and proceed) when constructed with another target (spec §3.1).
+ */
+export function presetMemoryTargetGiB(preset: PlannerPreset): number {
+  return REF[preset].gb;
+}
+
 /** nnU-Net's constants for one preset and dimensionality (used by tests and as documentation). */
 export function presetConstants(preset: PlannerPreset, dim: 2 | 3, targetGiB?: number): ConfigurationConstants {
   const r = REF[preset];
