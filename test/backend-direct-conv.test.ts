@@ -130,7 +130,8 @@ test('registered kernels on wasm and nnuc-cpu: direct by default, im2col when fo
 test('finite differences: the Conv3DBackpropInputV2 gradient nnuc registers (conv3dTranspose training)', async () => {
   await selectBackend('wasm', { quiet: true });
   await tf.setBackend('nnuc-cpu');
-  const xs = [1, 2, 3, 2, 3], ws = [2, 2, 2, 2, 3], os = [1, 4, 6, 4, 2];
+  type S5 = [number, number, number, number, number];
+  const xs: S5 = [1, 2, 3, 2, 3], ws: S5 = [2, 2, 2, 2, 3], os: S5 = [1, 4, 6, 4, 2];
   const x = rand(size(xs)), w = rand(size(ws)), r = rand(size(os));
   // loss(x, w) = sum(conv3dTranspose(x, w) * r): analytic gradients vs central differences in float64 sums
   const loss = (xv: Float32Array, wv: Float32Array) => tf.tidy(() => {

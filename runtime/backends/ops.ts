@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ONEDNN_BACKEND, OneDnnBackend } from './onednn.js';
+import { fallbackInstanceNormLeakyRelu } from './fallback-norm.js';
 
 export interface InstanceNormOptions {
   /** variance epsilon (nnU-Net: 1e-5) */
@@ -54,7 +55,12 @@ function nativeOp(addon: OneDnnBackend['addon'], eps: number, slope: number) {
 export function instanceNormLeakyRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, opts: InstanceNormOptions = {}): tf.Tensor {
   const eps = opts.eps ?? 1e-5;
   const slope = opts.slope === undefined ? 0.01 : opts.slope;
-  const backend = tf.getBackend() === ONEDNN_BACKEND ? (tf.backend() as OneDnnBackend) : undefined;
+  const name = tf.getBackend();
+  // the no-native backends: one fused JavaScript op (fallback-norm.ts); NNUC_FALLBACK_NORM=composite: tfjs ops
+  if ((name === 'wasm' || name === 'nnuc-cpu') && x.dtype === 'float32' && process.env.NNUC_FALLBACK_NORM !== 'composite') {
+    return fallbackInstanceNormLeakyRelu(x, gamma, beta, eps, slope === null ? 1 : slope);
+  }
+  const backend = name === ONEDNN_BACKEND ? (tf.backend() as OneDnnBackend) : undefined;
   if (!backend || x.dtype !== 'float32') return instanceNormLeakyReluComposite(x, gamma, beta, opts);
   // slope 1 is the identity, i.e. plain InstanceNorm.
   return nativeOp(backend.addon, eps, slope === null ? 1 : slope)(x, gamma, beta);

@@ -9,6 +9,7 @@ import type { BackendInfo, SelectOptions } from './types.js';
 import { cpuDevice } from './cpu-device.js';
 import { registerIm2colKernels } from './fallback-kernels.js';
 import { registerMissingGradients } from './grads.js';
+import { registerWasmFastKernels } from './wasm-kernels.js';
 
 let patched = false;
 
@@ -16,6 +17,7 @@ export async function setup(_opts: SelectOptions = {}): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   if (!patched) {
     registerIm2colKernels('wasm', 'wasm');
+    registerWasmFastKernels('wasm');
     registerMissingGradients();
     patched = true;
   }
