@@ -7,7 +7,8 @@
  *    <case>.npz at the case's 3d_fullres preprocessed shape, label values only; `--val` writes them again;
  *  - `nnuc train -c 3d_cascade_fullres --npz`: a network with 1 + 2 input channels, validated (summary.json,
  *    probabilities);
- *  - `nnuc predict -c 3d_lowres` then `-c 3d_cascade_fullres --previous-stage` on a test image.
+ *  - prediction as `nnuc predict -c 3d_lowres`, then `-c 3d_cascade_fullres --previous-stage` on a test image
+ *    (predictConfiguration, in process).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ import { openPreprocessedStore } from '../runtime/preprocessing/store.js';
 import { runPreprocess } from '../runtime/preprocessing/run.js';
 import { preprocessedConfigurations, readPlan } from '../runtime/plan.js';
 import { readImage } from '../runtime/io/image.js';
+import { openBuild, predictConfiguration } from '../runtime/api.js';
 
 await tf.setBackend('cpu');
 
@@ -197,10 +199,13 @@ test('cascade: 3d_lowres folds write predicted_next_stage, 3d_cascade_fullres tr
     const input = join(tmp, 'input');
     mkdirSync(input);
     copyFileSync(join(DATASET, 'imagesTs', 'hippocampus_091_0000.nii.gz'), join(input, 'hippocampus_091_0000.nii.gz'));
-    const p1 = await cli(['predict', build, '-c', '3d_lowres', '-i', input, '-o', join(tmp, 'low'), '--folds', '0', '--no-mirror', '--backend', 'cpu', '--quiet']);
-    assert.equal(p1.code, 0, p1.err);
-    const p2 = await cli(['predict', build, '-c', '3d_cascade_fullres', '-i', input, '-o', join(tmp, 'casc'), '--folds', '0', '--no-mirror', '--backend', 'cpu', '--quiet', '--previous-stage', join(tmp, 'low')]);
-    assert.equal(p2.code, 0, p2.err);
+    // (in process, through the functions `nnuc predict` and generated predict.ts call)
+    const handle = openBuild(build);
+    const p1 = await predictConfiguration(handle, '3d_lowres', { input, output: join(tmp, 'low'), folds: [0], mirror: false, backend: 'cpu', quiet: true });
+    assert.deepEqual(p1.predicted, ['hippocampus_091']);
+    await assert.rejects(predictConfiguration(handle, '3d_cascade_fullres', { input, output: join(tmp, 'c0'), folds: [0], mirror: false, backend: 'cpu', quiet: true }), (e: Error & { code?: string }) => e.code === 'NNU7008');
+    const p2 = await predictConfiguration(handle, '3d_cascade_fullres', { input, output: join(tmp, 'casc'), folds: [0], mirror: false, backend: 'cpu', quiet: true, previousStage: join(tmp, 'low') });
+    assert.deepEqual(p2.predicted, ['hippocampus_091']);
     const img = await readImage(join(input, 'hippocampus_091_0000.nii.gz'));
     const seg = await readImage(join(tmp, 'casc', 'hippocampus_091.nii.gz'));
     assert.deepEqual([...seg.shape], [...img.shape]);
