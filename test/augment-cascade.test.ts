@@ -219,3 +219,25 @@ test('pipeline: a cascade sample gets C + F input channels; validation = plain o
     assert.ok((p === 0 || p === 1) && (q === 0 || q === 1) && p + q <= 1);
   }
 });
+
+test('a cascade sample augmented in a worker thread = in the main thread (same seed)', async () => {
+  const { WorkerPool } = await import('../runtime/util/workers.js');
+  const { tasks } = await import('../runtime/augmentation/tasks.js');
+  const cfg = defaultAugmentationConfig([8, 8, 8], { cascadeLabels: [1, 2] });
+  cfg.cascade = { ...cfg.cascade!, pBinaryOperator: 1, pRemoveComponent: 1 };
+  const m = cfg.initialPatchSize.reduce((a, b) => a * b, 1);
+  const seg = new Float32Array(2 * m);
+  for (let i = 0; i < m; i++) seg[m + i] = seg[i] = Math.floor(i / 97) % 3;
+  const sample: Sample = { shape: [...cfg.initialPatchSize], channels: 1, image: Float32Array.from({ length: m }, (_, i) => Math.sin(i)), segChannels: 2, seg };
+  const seed = [3, 0, 1, 1, 0];
+  const main = tasks.augment({ sample: { ...sample, image: sample.image.slice(), seg: sample.seg.slice() }, cfg, seed });
+  const pool = new WorkerPool(new URL('../runtime/augmentation/tasks.js', import.meta.url), { size: 1 });
+  try {
+    const w = await pool.run<ReturnType<typeof tasks.augment>>('augment', { sample, cfg, seed });
+    assert.equal(w.channels, 3);
+    assert.deepEqual(Array.from(w.image), Array.from(main.image));
+    assert.deepEqual(Array.from(w.segs[0].data), Array.from(main.segs[0].data));
+  } finally {
+    await pool.close();
+  }
+});
