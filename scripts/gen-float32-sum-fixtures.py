@@ -13,6 +13,11 @@ Inputs are regenerated bit-identically in TypeScript: v = float32(RandomState(se
     `box` ([lo, hi) per axis), and of the whole contiguous image; `out` = the normalized image at every 997th voxel.
 The seeds are chosen so that the buffered and the unbuffered order give different float32 results (each statistic
 differs in at least two cases), so the fixture tells the two numpy paths apart.
+  - views: np.add.reduce / mean / std of nnU-Net's unmasked channel: a view of the C-contiguous case array (shape
+    `base`, reader order) after transpose(transpose_forward) and the crop `box` (transposed axes): numpy sums
+    it in memory order through its buffer (common/pymath.ts pairwiseSumFloat32View); `sum_c_order` is the sum of the
+    same values copied in the view's C order, for contrast; `out` = the normalized channel (C order) every `out_stride`th.
+    The seeds are chosen so that `sum` and `sum_c_order` differ.
 Usage: python3 scripts/gen-float32-sum-fixtures.py > test/fixtures/data/float32-sums.json
 """
 import json
@@ -63,4 +68,24 @@ for seed, shape, scale, offset, exp, box in [(39, [20, 30, 40], 11.0, 0.0, True,
                     'zscore_mask': {'mean': float(mean_m), 'std': float(std_m), 'out': out_m.ravel()[::997].tolist()},
                     'zscore': {'mean': float(mean), 'std': float(std), 'out': out.ravel()[::997].tolist()}})
 
-print(json.dumps({'numpy': np.__version__, 'sums': sums, 'zscore': zscores}, indent=1))
+views = []
+for seed, base, tf, box in [
+    (41, [40, 50, 60], [0, 1, 2], [[0, 40], [1, 49], [0, 60]]),      # crop along the middle axis: 2 coalesced axes
+    (42, [40, 50, 60], [0, 1, 2], [[0, 40], [0, 50], [1, 59]]),      # crop along the inner axis: core of one axis
+    (47, [40, 50, 60], [0, 1, 2], [[2, 37], [1, 49], [4, 58]]),      # core of two axes
+    (45, [30, 200, 300], [0, 1, 2], [[1, 29], [5, 195], [7, 297]]),  # core of one axis, blocks restart per plane
+    (51, [30, 200, 300], [0, 1, 2], [[1, 29], [5, 195], [0, 300]]),  # inner run longer than the buffer
+    (46, [60, 70, 80], [1, 0, 2], [[1, 69], [2, 57], [4, 78]]),      # transposed and cropped
+    (52, [12, 400, 30], [2, 0, 1], [[1, 29], [1, 11], [2, 398]]),    # transposed, core of one axis
+    (44, [20, 30, 40], [2, 1, 0], [[0, 40], [0, 30], [0, 20]]),      # transposed, no crop: one run in memory order
+]:
+    data = inputs(seed, int(np.prod(base)), 2000.0, -300.0, False).reshape([1] + base)
+    # nnU-Net DefaultPreprocessor.run_case_npy: transpose, crop (a view), then _normalize's data[c]
+    view = data.transpose([0] + [a + 1 for a in tf])[(slice(None),) + tuple(slice(lo, hi) for lo, hi in box)][0]
+    total, total_c = np.add.reduce(view, axis=None), np.add.reduce(np.ascontiguousarray(view).ravel())
+    out, mean, std = zscore(view, None, False)  # in place on the view, as nnU-Net's data[c]
+    views.append({'seed': seed, 'base': base, 'transpose_forward': tf, 'box': box, 'scale': 2000.0, 'offset': -300.0,
+                  'exp': False, 'sum': float(total), 'sum_c_order': float(total_c), 'mean': float(mean), 'std': float(std),
+                  'out_stride': max(1, out.size // 40), 'out': np.ascontiguousarray(out).ravel()[::max(1, out.size // 40)].tolist()})
+
+print(json.dumps({'numpy': np.__version__, 'sums': sums, 'zscore': zscores, 'views': views}, indent=1))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { RandomState } from '../common/rng.js';
 import { formatPyFloat, pyFloat, pyJsonDumps } from '../common/pyjson.js';
 import { readFileSync } from 'node:fs';
-import { roundHalfEven, percentile, median, floorDiv, argsortStable, pairwiseSumFloat32, meanFloat32, stdFloat32 } from '../common/pymath.js';
+import { roundHalfEven, percentile, median, floorDiv, argsortStable, pairwiseSumFloat32, pairwiseSumFloat32View, meanFloat32, stdFloat32 } from '../common/pymath.js';
 import { float32Inputs, type Float32InputSpec } from './helpers/float32-inputs.js';
 
 test('RandomState(1234).choice(1000, 5, replace=True) matches numpy (spec A.6)', () => {
@@ -106,6 +106,7 @@ test('Python rounding, floor division, numpy percentiles and stable argsort', ()
 
 const sums = JSON.parse(readFileSync(new URL('./fixtures/data/float32-sums.json', import.meta.url), 'utf8')) as {
   sums: Array<Float32InputSpec & { contiguous: number; cast: number }>;
+  views: Array<Omit<Float32InputSpec, 'n'> & { base: number[]; transpose_forward: number[]; box: number[][]; sum: number; sum_c_order: number }>;
 };
 
 test('pairwiseSumFloat32 equals numpy on both reduction paths (float32-sums.json, numpy 2.4.6)', () => {
@@ -142,4 +143,25 @@ test('pairwiseSumFloat32 by hand: the 8-accumulator leaf, the identity start, sq
   // mean / std of 1..4: 2.5 and sqrt(1.25)
   assert.equal(meanFloat32(Float32Array.from([4, 1, 3, 2])), 2.5);
   assert.equal(stdFloat32(Float32Array.from([4, 1, 3, 2])), Math.fround(Math.sqrt(1.25)));
+});
+
+test('pairwiseSumFloat32View equals numpy np.add.reduce of cropped / transposed views (float32-sums.json views)', () => {
+  for (const c of sums.views) {
+    const [B0, B1, B2] = c.base;
+    const base = float32Inputs({ ...c, n: B0 * B1 * B2 });
+    // the box along each base (reader) axis: channel axis j is base axis transpose_forward[j]
+    const range: number[][] = [];
+    c.transpose_forward.forEach((k, j) => (range[k] = c.box[j]));
+    const extents = range.map(([lo, hi]) => hi - lo);
+    const mem: number[] = [];
+    for (let i = range[0][0]; i < range[0][1]; i++)
+      for (let j = range[1][0]; j < range[1][1]; j++) for (let k = range[2][0]; k < range[2][1]; k++) mem.push(base[(i * B1 + j) * B2 + k]);
+    assert.equal(pairwiseSumFloat32View(Float32Array.from(mem), extents, c.base), c.sum, `seed ${c.seed}`);
+    assert.notEqual(c.sum, c.sum_c_order, `seed ${c.seed}: the fixture tells the orders apart`);
+  }
+  // by hand: a 2 x 3 crop of a 2 x 4 array (rows of 3 are not contiguous) with a buffer of 3: (0 + (1 + 2 + 3)) + (4 + 5 + 6)
+  assert.equal(pairwiseSumFloat32View(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3], [2, 4], 3), 21);
+  // buffer of 2 < inner run of 3: one call per run; 1e8 + 1 + 1 + 1 -> 1e8 (sequential inside a leaf of < 8)
+  assert.equal(pairwiseSumFloat32View(Float32Array.from([1e8, 1, 1, 1, 1, 1]), [2, 3], [2, 4], 2), Math.fround(1e8 + 3));
+  assert.throws(() => pairwiseSumFloat32View(new Float32Array(5), [2, 3], [2, 4]), RangeError);
 });

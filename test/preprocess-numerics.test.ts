@@ -23,7 +23,7 @@ import {
   PROBABILITIES_RESAMPLING,
   type InterpOrder,
 } from '../runtime/preprocessing/resampling.js';
-import { meanStdFloat32, normalizeChannel, sumFloat32 } from '../runtime/preprocessing/normalization.js';
+import { meanStdFloat32, meanStdFloat32View, normalizeChannel, sumFloat32 } from '../runtime/preprocessing/normalization.js';
 import { float32Inputs } from './helpers/float32-inputs.js';
 import { classKey, locationsToCoords, sampleForegroundIndices, targetNumSamples } from '../runtime/preprocessing/foreground.js';
 
@@ -195,6 +195,45 @@ test('ZScore mean/std follow numpy past 8192 voxels (one pairwise sum, no buffer
   const ms = meanStdFloat32(ones);
   assert.equal(ms.mean, 1 - 2 ** -24);
   assert.equal(ms.std, Math.fround(2 ** -24 * (1 - 2 ** -24)));
+});
+
+test("unmasked ZScore of nnU-Net's channel view (transposed, cropped) follows numpy's memory-order sums with `view`", () => {
+  const fx = JSON.parse(readFileSync(join(FIX, '..', 'data', 'float32-sums.json'), 'utf8')) as {
+    views: Array<{ seed: number; base: number[]; transpose_forward: number[]; box: number[][]; scale: number; offset: number; exp: boolean } & {
+      mean: number;
+      std: number;
+      sum_c_order: number;
+      out_stride: number;
+      out: number[];
+    }>;
+  };
+  for (const c of fx.views) {
+    const [B0, B1, B2] = c.base;
+    const base = float32Inputs({ ...c, n: B0 * B1 * B2 });
+    const tf = c.transpose_forward;
+    // nnuc's channel: the transposed, cropped case in C order (what the pipeline hands to normalizeChannel)
+    const shape = c.box.map(([lo, hi]) => hi - lo);
+    const bstride = [B1 * B2, B2, 1];
+    const image = new Float32Array(shape[0] * shape[1] * shape[2]);
+    let o = 0;
+    for (let i = 0; i < shape[0]; i++)
+      for (let j = 0; j < shape[1]; j++)
+        for (let k = 0; k < shape[2]; k++) {
+          const t = [c.box[0][0] + i, c.box[1][0] + j, c.box[2][0] + k];
+          image[o++] = base[t[0] * bstride[tf[0]] + t[1] * bstride[tf[1]] + t[2] * bstride[tf[2]]];
+        }
+    assert.equal(sumFloat32(image), c.sum_c_order, `seed ${c.seed}: C-order sum`);
+    const view = { shape, shapeBeforeCropping: tf.map((a) => c.base[a]), transposeForward: tf };
+    const ms = meanStdFloat32View(image, view);
+    assert.equal(ms.mean, c.mean, `seed ${c.seed} mean`);
+    assert.equal(ms.std, c.std, `seed ${c.seed} std`);
+    const out = normalizeChannel(image.slice(), null, 'ZScoreNormalization', { useMaskForNorm: false, view });
+    assert.deepEqual(
+      c.out.map((_, i) => out[i * c.out_stride]),
+      c.out,
+      `seed ${c.seed} output`,
+    );
+  }
 });
 
 test('foreground location sampling matches numpy RandomState(1234) choices', () => {

@@ -11,9 +11,9 @@
  * channel is contiguous in its C order (test/fixtures/data/float32-sums.json). In nnU-Net the unmasked channel
  * is a view of the transposed, cropped case array: when that view is not contiguous in memory (a crop along the
  * inner axes) or is transposed, numpy sums it in memory order through its buffer, blocks aligned to the inner
- * dimensions; that order is not reproduced here (the mean may then differ in the last float32 bit).
+ * dimensions; pass `view` (NormalizeOptions) to reproduce that order too.
  */
-import { meanFloat32, pairwiseSumFloat32, stdFloat32 } from '../../common/pymath.js';
+import { meanFloat32, pairwiseSumFloat32, pairwiseSumFloat32View, stdFloat32 } from '../../common/pymath.js';
 import { NnucError } from '../errors.js';
 
 export const NORMALIZATION_SCHEMES = [
@@ -66,6 +66,67 @@ export interface NormalizeOptions {
   readonly intensityProperties?: IntensityProperties;
   /** For error messages. */
   readonly file?: string;
+  /**
+   * Where nnU-Net's channel lies in memory, for the unmasked ZScore mean/std: in nnU-Net the channel is
+   * `data[c]`, a view of the C-contiguous case array (reader axis order) after `transpose(transpose_forward)` and
+   * the crop to nonzero, and numpy sums such a view in memory order through its buffer
+   * (common/pymath.ts pairwiseSumFloat32View). Without it, the channel is summed as a contiguous array in its
+   * own C order, which is the same only when the crop keeps the view contiguous and the transpose is the identity.
+   */
+  readonly view?: ChannelView;
+}
+
+export interface ChannelView {
+  /** The channel's (cropped) shape, in the transposed axis order: the image is C order over it. */
+  readonly shape: readonly number[];
+  /** The case's shape before cropping, in the same (transposed) axis order. */
+  readonly shapeBeforeCropping: readonly number[];
+  /** nnU-Net's transpose_forward: channel axis i is axis transposeForward[i] of the array in reader order. */
+  readonly transposeForward: readonly number[];
+}
+
+/** The channel's values in memory order (reader axis order) with their extents and the base shape, that order. */
+function memoryOrder(image: Float32Array, v: ChannelView): { values: Float32Array; extents: number[]; baseShape: number[] } {
+  const nd = v.shape.length;
+  if (v.shapeBeforeCropping.length !== nd || v.transposeForward.length !== nd) {
+    throw new RangeError('normalizeChannel: view shape, shapeBeforeCropping and transposeForward differ in length');
+  }
+  // memory axis k is channel axis axisOf[k]
+  const axisOf = new Array<number>(nd);
+  v.transposeForward.forEach((k, j) => (axisOf[k] = j));
+  const extents = axisOf.map((j) => v.shape[j]);
+  const baseShape = axisOf.map((j) => v.shapeBeforeCropping[j]);
+  if (axisOf.every((j, k) => j === k)) return { values: image, extents, baseShape };
+  const cstride = new Array<number>(nd);
+  for (let j = nd - 1, s = 1; j >= 0; s *= v.shape[j], j--) cstride[j] = s;
+  const st = axisOf.map((j) => cstride[j]); // channel stride of each memory axis
+  const out = new Float32Array(image.length);
+  const idx = new Array<number>(nd).fill(0);
+  let src = 0;
+  const last = nd - 1;
+  for (let o = 0; o < out.length; ) {
+    const e = extents[last];
+    const s = st[last];
+    for (let i = 0, p = src; i < e; i++, p += s) out[o++] = image[p];
+    // advance the odometer over the outer memory axes
+    let k = last - 1;
+    src = 0;
+    for (; k >= 0; k--) {
+      if (++idx[k] < extents[k]) break;
+      idx[k] = 0;
+    }
+    if (k < 0) break;
+    for (let a = 0; a < last; a++) src += idx[a] * st[a];
+  }
+  return { values: out, extents, baseShape };
+}
+
+/** numpy `view.mean()` and `view.std()` of nnU-Net's channel view (see NormalizeOptions.view). */
+export function meanStdFloat32View(image: Float32Array, view: ChannelView): { mean: number; std: number } {
+  const m = memoryOrder(image, view);
+  const mean = f(pairwiseSumFloat32View(m.values, m.extents, m.baseShape) / image.length);
+  // `view - mean` is a fresh array in the view's memory order, summed as one contiguous run
+  return { mean, std: stdFloat32(m.values, mean) };
 }
 
 export function isNormalizationScheme(s: string): s is NormalizationScheme {
@@ -97,7 +158,7 @@ export function normalizeChannel(
         const div = std > EPS ? std : f(EPS);
         for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) image[i] = f(f(image[i] - mean) / div);
       } else {
-        const { mean, std } = meanStdFloat32(image);
+        const { mean, std } = opts.view ? meanStdFloat32View(image, opts.view) : meanStdFloat32(image);
         const div = std > EPS ? std : f(EPS);
         for (let i = 0; i < image.length; i++) image[i] = f(f(image[i] - mean) / div);
       }
