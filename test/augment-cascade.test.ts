@@ -19,7 +19,7 @@ import {
   removeRandomConnectedComponent,
   applyRandomBinaryOperator,
 } from '../runtime/augmentation/cascade.js';
-import { augmentTraining, augmentValidation, defaultAugmentationConfig } from '../runtime/augmentation/pipeline.js';
+import { augmentSettingsFromPlan, augmentTraining, augmentValidation, defaultAugmentationConfig } from '../runtime/augmentation/pipeline.js';
 import type { Sample } from '../runtime/augmentation/sample.js';
 import { Rng } from '../runtime/training/random.js';
 
@@ -190,8 +190,23 @@ test('pipeline: a cascade sample gets C + F input channels; validation = plain o
   }
   const sample: Sample = { shape, channels: 1, image: Float32Array.from({ length: n }, (_, i) => (i % 7) / 7), segChannels: 2, seg };
   const cfg = defaultAugmentationConfig([8, 8, 8], { cascadeLabels: [1, 2] });
-  assert.equal(cfg.cascade?.pBinaryOperator, 0.4);
-  assert.equal(cfg.cascade?.pRemoveComponent, 0.2);
+  assert.deepEqual(cfg.cascade, {
+    labels: [1, 2],
+    pBinaryOperator: 0.4,
+    binaryOperatorPPerLabel: 0.5,
+    strelSize: [1, 8],
+    pRemoveComponent: 0.2,
+    removeComponentPPerLabel: 0.5,
+    removeComponentMaxFraction: 0.15,
+    removeComponentFillP: 0,
+  });
+  // the recipe's cascade_input block (plan.fixed.augment.cascade_input) overrides the defaults
+  const fromPlan = defaultAugmentationConfig([8, 8, 8], {
+    cascadeLabels: [1, 2],
+    settings: augmentSettingsFromPlan({ cascade_input: { morphology_p: 0.5, morphology_radius: [2, 4], remove_component_p: 0, remove_component_max_size: 0.1 } }),
+  });
+  assert.deepEqual([fromPlan.cascade?.pBinaryOperator, fromPlan.cascade?.strelSize, fromPlan.cascade?.pRemoveComponent, fromPlan.cascade?.removeComponentMaxFraction, fromPlan.cascade?.binaryOperatorPPerLabel], [0.5, [2, 4], 0, 0.1, 0.5]);
+  assert.equal(defaultAugmentationConfig([8, 8, 8], { settings: augmentSettingsFromPlan({}) }).cascade, null);
   const v = augmentValidation(sample, cfg);
   assert.equal(v.channels, 3);
   assert.equal(v.segs[0].channels, 1);

@@ -188,6 +188,8 @@ export interface PlanAugmentSettings {
   p: AugmentationConfig['p'];
   scaling: [number, number];
   r: AugmentRanges;
+  /** the recipe's `cascade_input` block (used by cascade stages only) */
+  cascade?: Omit<CascadeAugment, 'labels'>;
 }
 
 /**
@@ -204,6 +206,7 @@ export function augmentSettingsFromPlan(augment: unknown): PlanAugmentSettings {
   const G = NNUNET_GEOMETRY, P = NNUNET_PROBS, R = NNUNET_RANGES;
   const rot = o(a.rotation), sc = o(a.scaling), el = o(a.elastic), no = o(a.noise), bl = o(a.blur), br = o(a.brightness);
   const co = o(a.contrast), lo = o(a.lowres), gi = o(a.gamma_inverted), ga = o(a.gamma), mi = o(a.mirror);
+  const ci = o(a.cascade_input), C = NNUNET_CASCADE;
   if (n(el.p, 0) > 0) throw new NnucError('NNU6016', 'elastic deformation (augment.elastic.p > 0) is not implemented by the nnuc runtime', { hint: 'set augment.elastic.p = 0 (nnU-Net v2 default)' });
   return {
     geometry: {
@@ -243,6 +246,15 @@ export function augmentSettingsFromPlan(augment: unknown): PlanAugmentSettings {
       gammaRetainStats: typeof ga.retain_stats === 'boolean' ? ga.retain_stats : R.gammaRetainStats,
       mirrorPPerAxis: n(mi.p_per_axis, R.mirrorPPerAxis),
     },
+    cascade: {
+      pBinaryOperator: n(ci.morphology_p, C.pBinaryOperator),
+      binaryOperatorPPerLabel: n(ci.morphology_p_per_label, C.binaryOperatorPPerLabel),
+      strelSize: pair(ci.morphology_radius, C.strelSize),
+      pRemoveComponent: n(ci.remove_component_p, C.pRemoveComponent),
+      removeComponentPPerLabel: n(ci.remove_component_p_per_label, C.removeComponentPPerLabel),
+      removeComponentMaxFraction: n(ci.remove_component_max_size, C.removeComponentMaxFraction),
+      removeComponentFillP: n(ci.remove_component_fill_p, C.removeComponentFillP),
+    },
   };
 }
 
@@ -254,7 +266,7 @@ export function defaultAugmentationConfig(
     ignoreLabel?: number | null;
     dsScales?: number[][] | null;
     settings?: PlanAugmentSettings;
-    /** cascade stage: the foreground labels (nnU-Net's cascade transforms with their default probabilities) */
+    /** cascade stage: the foreground labels (the cascade transforms with `settings.cascade`, else nnU-Net's defaults) */
     cascadeLabels?: number[] | null;
   } = {},
 ): AugmentationConfig {
@@ -273,7 +285,7 @@ export function defaultAugmentationConfig(
     p: { ...(st?.p ?? NNUNET_PROBS) },
     scaling: st?.scaling ?? [0.7, 1.4],
     r: { ...(st?.r ?? NNUNET_RANGES) },
-    cascade: opts.cascadeLabels ? { ...NNUNET_CASCADE, strelSize: [...NNUNET_CASCADE.strelSize], labels: [...opts.cascadeLabels] } : null,
+    cascade: opts.cascadeLabels ? { ...(st?.cascade ?? NNUNET_CASCADE), strelSize: [...(st?.cascade ?? NNUNET_CASCADE).strelSize], labels: [...opts.cascadeLabels] } : null,
   };
 }
 
