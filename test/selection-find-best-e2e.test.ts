@@ -21,6 +21,9 @@ import { readCase, readImage } from '../runtime/io/image.js';
 import { preprocessArrays } from '../runtime/preprocessing/pipeline.js';
 import type { PreprocessedCase } from '../runtime/preprocessing/types.js';
 import { readInferenceInformation } from '../runtime/selection/find-best.js';
+import { ensembleCrossvalidations } from '../runtime/selection/ensemble.js';
+import { writeNpz } from '../runtime/inference/npz.js';
+import { labelSpecFromLabels } from '../runtime/evaluation/labels.js';
 import { readPostprocessingJson } from '../runtime/postprocessing/determine.js';
 import { planJson, pointwiseNet } from './helpers/ensemble-parts.js';
 
@@ -171,6 +174,7 @@ test('find-best on validation written by validateFold: ensemble of the configura
     const ii = readInferenceInformation(join(build, 'results'))!;
     assert.deepEqual(ii.configurations, selected);
     assert.deepEqual(ii.postprocessing, steps);
+    assert.deepEqual(ii.folds, [0, 1]);
     const moved = join(root, 'moved');
     renameSync(build, moved);
     const im = readInferenceInformation(join(moved, 'results'))!;
@@ -185,6 +189,37 @@ test('find-best on validation written by validateFold: ensemble of the configura
     assert.equal(r2.code, 0, r2.out);
     assert.deepEqual(r2.out.split('\n').filter((l) => l.includes('ensemble')), []);
     assert.equal(readdirSync(join(build, 'results')).filter((f) => f.startsWith('inference_')).length, 2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('ensembleCrossvalidations: models with different splits are matched by case (nnU-Net), a case missing in one model or in two folds is an error', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nnuc-ecv-'));
+  try {
+    const itk = { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+    const shape = [1, 1, 4];
+    const put = (dir: string, name: string, fg: number[]): void => {
+      mkdirSync(dir, { recursive: true });
+      writeNpz(join(dir, `${name}.npz`), { probabilities: { data: Float32Array.from([...fg.map((p) => 1 - p), ...fg]), shape: [2, ...shape] } });
+      writeFileSync(join(dir, `${name}.props.json`), JSON.stringify({ shape, spacing: [1, 1, 1], itk }));
+    };
+    const val = (m: string, f: number) => join(root, m, `fold_${f}`, 'validation');
+    // A: a in fold 0, b in fold 1; B the other way round
+    put(val('A', 0), 'a', [0.7, 0.2, 0.6, 0.1]);
+    put(val('A', 1), 'b', [0.1, 0.9, 0.4, 0.5]);
+    put(val('B', 0), 'b', [0.2, 0.2, 0.7, 0.6]);
+    put(val('B', 1), 'a', [0.2, 0.9, 0.3, 0.1]);
+    const spec = labelSpecFromLabels([1]);
+    const cases = await ensembleCrossvalidations([join(root, 'A'), join(root, 'B')], join(root, 'out'), [0, 1], { spec, fileEnding: '.nii.gz', quiet: true });
+    assert.deepEqual(cases, ['a', 'b']);
+    // a: (0.7+0.2)/2 = 0.45, (0.2+0.9)/2 = 0.55, 0.45, 0.1 → 0 1 0 0; b: 0.15, 0.55, 0.55, 0.55 → 0 1 1 1
+    assert.deepEqual(Array.from((await readImage(join(root, 'out', 'a.nii.gz'))).data), [0, 1, 0, 0]);
+    assert.deepEqual(Array.from((await readImage(join(root, 'out', 'b.nii.gz'))).data), [0, 1, 1, 1]);
+    put(val('B', 1), 'c', [0, 0, 0, 0]);
+    await assert.rejects(ensembleCrossvalidations([join(root, 'A'), join(root, 'B')], join(root, 'o2'), [0, 1], { spec, fileEnding: '.nii.gz', quiet: true }), (e: Error & { code?: string }) => e.code === 'NNU7020' && /c\.npz/.test(e.message));
+    put(val('B', 0), 'c', [0, 0, 0, 0]);
+    await assert.rejects(ensembleCrossvalidations([join(root, 'B'), join(root, 'A')], join(root, 'o3'), [0, 1], { spec, fileEnding: '.nii.gz', quiet: true }), (e: Error & { code?: string }) => e.code === 'NNU7040');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .requiredOption('-i, --input <dir>', 'folder of images {CASE}_{CCCC}<file_ending>')
     .requiredOption('-o, --output <dir>', 'folder for the segmentations {CASE}<file_ending>')
     .option('-c, --configuration <names...>', 'configuration(s); two or more are ensembled (default: the find-best selection)')
-    .option('--folds <list>', 'folds to ensemble, e.g. 0,1,2 (default: every fold with a checkpoint)')
+    .option('--folds <list>', "folds to ensemble, e.g. 0,1,2 (default: find-best's folds, else every fold with a checkpoint)")
     .option('--checkpoint <which>', 'final, best or latest', 'final')
     .option('--no-mirror', 'disable test-time mirroring')
     .option('--step <fraction>', 'sliding-window step as a fraction of the patch (default 0.5)')
@@ -96,8 +96,10 @@ export function register(program: Command): void {
         if (!plan.configurations[c]) throw new UsageError(`configuration '${c}' is not in the plan (it has: ${plan.configuration_order.join(', ')})`);
       }
       const postprocessing = o.postprocessing && info && !o.configuration ? info.postprocessing : [];
+      // with find-best's selection: its cross-validation folds (nnU-Net's instructions pass them), unless --folds
+      const folds = o.folds ? parseFolds(o.folds) : info && !o.configuration && info.folds ? info.folds : null;
       const common = {
-        ...(o.folds ? { folds: parseFolds(o.folds) } : {}),
+        ...(folds ? { folds } : {}),
         checkpoint: o.checkpoint as keyof typeof CHECKPOINT_NAMES,
         mirror: o.mirror,
         ...(step !== undefined ? { step } : {}),

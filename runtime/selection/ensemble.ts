@@ -151,8 +151,10 @@ export async function ensembleFolders(
 }
 
 /**
- * `ensemble_crossvalidations`: for each fold, the validation cases of every model (`<model>/fold_<k>/validation`)
- * are merged into one output folder.
+ * `ensemble_crossvalidations`: every model's validation probabilities of all folds (`<model>/fold_<k>/validation/
+ * {CASE}.npz`) are collected per model (a case in two folds of one model is NNU7040), every model must have
+ * predicted the same cases (so the models may use different splits, as in nnU-Net), and each case's
+ * probabilities are averaged into `output/{CASE}{fileEnding}`. Returns the cases, sorted.
  */
 export async function ensembleCrossvalidations(
   modelDirs: readonly string[],
@@ -160,11 +162,33 @@ export async function ensembleCrossvalidations(
   folds: readonly number[],
   opts: { spec: LabelSpec; fileEnding: string; quiet?: boolean },
 ): Promise<string[]> {
-  const done: string[] = [];
-  for (const f of folds) {
-    const dirs = modelDirs.map((m) => join(m, `fold_${f}`, 'validation'));
-    for (const d of dirs) if (!existsSync(d)) throw new NnucError('NNU7040', `fold ${f} has no validation folder`, { file: d });
-    done.push(...(await ensembleFolders(dirs, output, { ...opts, saveProbabilities: false })));
+  const mappings = modelDirs.map((m) => {
+    const map = new Map<string, string>();
+    for (const f of folds) {
+      const d = join(m, `fold_${f}`, 'validation');
+      if (!existsSync(d)) throw new NnucError('NNU7040', `fold ${f} has no validation folder`, { file: d });
+      const cases = npzCases(d);
+      if (cases.length === 0) {
+        throw new NnucError('NNU7020', `no .npz probabilities in the validation of fold ${f}`, { file: d, hint: 'rerun the validation with --npz: nnuc train BUILD -c CONFIGURATION -f FOLD --val --npz' });
+      }
+      for (const c of cases) {
+        if (map.has(c)) throw new NnucError('NNU7040', `case ${c} is in more than one fold of this model`, { file: join(d, `${c}.npz`) });
+        map.set(c, join(d, `${c}.npz`));
+      }
+    }
+    return map;
+  });
+  const all = [...new Set(mappings.flatMap((m) => [...m.keys()]))].sort();
+  mappings.forEach((m, i) => {
+    const missing = all.filter((c) => !m.has(c));
+    if (missing.length) {
+      throw new NnucError('NNU7020', `${missing.length} case(s) of the other models' validation missing here (first: ${missing[0]}.npz)`, { file: modelDirs[i] });
+    }
+  });
+  const progress = new Progress({ label: 'ensemble', total: all.length, unit: 'cases', quiet: opts.quiet });
+  for (const c of all) {
+    await mergeFiles(mappings.map((m) => m.get(c)!), join(output, c), opts.fileEnding, opts.spec);
+    progress.tick(1, c);
   }
-  return done;
+  return all;
 }

@@ -213,6 +213,8 @@ export interface InferenceInformation {
   /** The determined post-processing steps (empty when none improved the CV Dice). */
   readonly postprocessing: PostprocessingStep[];
   readonly crossValidationDice: number | null;
+  /** The cross-validation folds the selection was made on (nnU-Net predicts with these folds). */
+  readonly folds: number[] | null;
 }
 
 /**
@@ -222,7 +224,7 @@ export interface InferenceInformation {
 export function readInferenceInformation(resultsDir: string): InferenceInformation | null {
   const file = join(resultsDir, 'inference_information.json');
   if (!existsSync(file)) return null;
-  let info: { best_model_or_ensemble?: { selected_model_or_models?: Array<{ configuration?: string }>; postprocessing_file?: string; result_on_crossval_post_pp?: number } };
+  let info: { best_model_or_ensemble?: { selected_model_or_models?: Array<{ configuration?: string }>; postprocessing_file?: string; result_on_crossval_post_pp?: number }; folds?: unknown };
   try {
     info = JSON.parse(readFileSync(file, 'utf8').replace(/\bNaN\b/g, 'null'));
   } catch (e) {
@@ -243,6 +245,7 @@ export function readInferenceInformation(resultsDir: string): InferenceInformati
     postprocessingFile: ppFile,
     postprocessing: ppFile ? readPostprocessingJson(ppFile) : [],
     crossValidationDice: typeof best?.result_on_crossval_post_pp === 'number' ? best.result_on_crossval_post_pp : null,
+    folds: Array.isArray(info.folds) && info.folds.length > 0 && info.folds.every((f) => Number.isSafeInteger(f) && (f as number) >= 0) ? (info.folds as number[]) : null,
   };
 }
 
