@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { instantiateGemm, MAX_PAGES, simdGemmSupported, wasmApi } from '../runtime/backends/simd-gemm.js';
-import { convBackwardDataDirect, convBackwardWeightsDirect, convForwardDirect, directConvAvailable } from '../runtime/backends/direct-conv.js';
+import { convBackwardDataDirect, convBackwardWeightsDirect, convForwardDirect, directConvAvailable, directConvThreads } from '../runtime/backends/direct-conv.js';
 import { conv2dInfo, conv3dInfo, geomOf } from '../runtime/backends/conv-geom.js';
 import { registerNnucCpuBackend } from '../runtime/backends/cpu.js';
 import { selectBackend } from '../runtime/backends/index.js';
@@ -18,6 +18,8 @@ import { fallbackConvKind } from '../runtime/backends/fallback-kernels.js';
 import { RandomState } from '../common/rng.js';
 
 process.env.NNUC_DISABLE_ONEDNN = '1';
+// three threads (two workers, uneven splits) whatever the machine has: the threaded paths are what is tested
+process.env.NNUC_THREADS = '3';
 const rng = new RandomState(7);
 const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.randomSample() - 1);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -32,6 +34,7 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, what: string, tol = 2
 test('the SIMD GEMM compiles here and equals a float64 loop (tiles, column and row tails, strided A, K=0)', () => {
   assert.equal(simdGemmSupported(), true);
   assert.equal(directConvAvailable(), true);
+  assert.equal(directConvThreads(), 3);
   const mem = new wasmApi!.Memory({ initial: 4, maximum: MAX_PAGES, shared: true });
   const gemm = instantiateGemm(mem);
   const H = new Float32Array(mem.buffer);
@@ -98,8 +101,11 @@ test('direct kernels equal the tfjs cpu reference (3D and 2D, anisotropic kernel
   run({ x: [2, 7, 6, 3], w: [3, 3, 3, 10], s: [2, 1], pad: 'same' }, false);
   run({ x: [1, 9, 8, 5], w: [1, 3, 5, 4], s: [1, 2], pad: 'valid' }, false);
   run({ x: [1, 9, 8, 2], w: [3, 3, 2, 3], s: [1, 1], pad: 'same', dil: [2, 3] }, false);
-  // a wider layer: full 4x8 register tiles, the K-blocked filter gradient over many rows
+  // wider layers (over the threading threshold: split between 3 threads): full 4x8 register tiles, the
+  // K-blocked filter gradient over many rows, strided and pointwise splits
   run({ x: [1, 6, 20, 19, 16], w: [3, 3, 3, 16, 24], s: [1, 1, 1], pad: 'same' }, true);
+  run({ x: [2, 9, 12, 11, 24], w: [1, 3, 3, 24, 40], s: [1, 2, 2], pad: 'same' }, true);
+  run({ x: [2, 8, 12, 10, 40], w: [1, 1, 1, 40, 48], s: [1, 1, 1], pad: 'valid' }, true);
 });
 
 test('registered kernels on wasm and nnuc-cpu: direct by default, im2col when forced, both equal to cpu', async () => {

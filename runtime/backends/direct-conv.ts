@@ -9,7 +9,14 @@
  *   backward weights: dW_t += x_shift^T . dy     (x_shift of a block of rows packed per tap, so K is long)
  * Inputs are copied into the arena, the result is returned as a view of the arena that the caller must copy
  * out before the next call. The arena grows to the largest problem seen (wasm32: at most 4 GiB).
+ *
+ * Threads: the arena is a shared WebAssembly memory; worker threads (one per extra core, NNUC_THREADS to
+ * change) instantiate the same GEMM on it and take a disjoint part of each call: output rows (forward),
+ * input channels (backward data), kernel taps (backward weights). The calling thread does its part and
+ * waits on Atomics for the others (tfjs kernels are synchronous).
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Geom } from './conv-geom.js';
 import { instantiateGemm, MAX_PAGES, simdGemmSupported, wasmApi, type GemmFn, type WasmMemory } from './simd-gemm.js';
 
@@ -73,47 +80,286 @@ function getArena(): Arena {
   return arena;
 }
 
-/** The range [lo, hi) of output columns whose input column ow*s - p + kw*d lies in [0, size). */
+/** The range [lo, hi) of output columns whose input column ow*s + off lies in [0, size). */
 function validRange(outSize: number, inSize: number, s: number, off: number): [number, number] {
-  // off = kw*d - p: input = ow*s + off
   const lo = off >= 0 ? 0 : Math.ceil(-off / s);
   const hi = Math.min(outSize, Math.floor((inSize - 1 - off) / s) + 1);
   return [lo, Math.max(lo, hi)];
+}
+
+function colRanges(g: Geom): [number, number, number][] {
+  const cols: [number, number, number][] = [];
+  for (let kw = 0; kw < g.KW; kw++) { const off = kw * g.dW - g.pL; cols.push([...validRange(g.OW, g.IW, g.sW, off), off]); }
+  return cols;
 }
 
 function isPointwise(g: Geom): boolean {
   return g.KD * g.KH * g.KW === 1 && g.sD === 1 && g.sH === 1 && g.sW === 1 && g.pF + g.pT + g.pL + g.pBk + g.pBo + g.pR === 0;
 }
 
-/** y = conv(x, w): x [N,ID,IH,IW,IC], w [KD,KH,KW,IC,OC] -> y [N,OD,OH,OW,OC] (view of the arena). */
-export function convForwardDirect(x: Float32Array, w: Float32Array, g: Geom): Float32Array {
-  const a = getArena();
-  const P = g.N * g.OD * g.OH * g.OW;
-  const xo = a.put(x), wo = a.put(w), yo = a.zeros(P * g.OC);
-  const gemm = a.gemm;
+const enum Job { Forward = 0, BackwardData = 1, BackwardWeights = 2 }
+
+/** Buffers of one call (byte offsets in the arena). */
+interface Bufs { a: number; b: number; c: number; pack: number; packStride: number }
+
+/** Forward, output rows [r0, r1) of (n, od, oh) (pointwise: output voxels [r0, r1)). */
+function forwardPart(gemm: GemmFn, g: Geom, o: Bufs, r0: number, r1: number): void {
   const IC4 = g.IC * 4, OC4 = g.OC * 4;
-  if (isPointwise(g)) { gemm(P, g.OC, g.IC, xo, IC4, 4, wo, OC4, yo, OC4); return a.out(yo, P * g.OC); }
-  const cols: [number, number, number][] = []; // per kw: lo, hi, input column offset
-  for (let kw = 0; kw < g.KW; kw++) { const off = kw * g.dW - g.pL; cols.push([...validRange(g.OW, g.IW, g.sW, off), off]); }
+  if (isPointwise(g)) { if (r1 > r0) gemm(r1 - r0, g.OC, g.IC, o.a + r0 * IC4, IC4, 4, o.b, OC4, o.c + r0 * OC4, OC4); return; }
+  const cols = colRanges(g);
   const tapBytes = g.IC * OC4;
-  for (let n = 0; n < g.N; n++) for (let od = 0; od < g.OD; od++) for (let oh = 0; oh < g.OH; oh++) {
-    const yRow = yo + (((n * g.OD + od) * g.OH + oh) * g.OW) * OC4;
+  for (let r = r0; r < r1; r++) {
+    const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
+    const yRow = o.c + r * g.OW * OC4;
     for (let kd = 0; kd < g.KD; kd++) {
       const id = od * g.sD - g.pF + kd * g.dD;
       if (id < 0 || id >= g.ID) continue;
       for (let kh = 0; kh < g.KH; kh++) {
         const ih = oh * g.sH - g.pT + kh * g.dH;
         if (ih < 0 || ih >= g.IH) continue;
-        const xRow = xo + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4;
+        const xRow = o.a + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4;
         for (let kw = 0; kw < g.KW; kw++) {
           const [lo, hi, off] = cols[kw];
           if (hi <= lo) continue;
           gemm(hi - lo, g.OC, g.IC, xRow + (lo * g.sW + off) * IC4, g.sW * IC4, 4,
-            wo + ((kd * g.KH + kh) * g.KW + kw) * tapBytes, OC4, yRow + lo * OC4, OC4);
+            o.b + ((kd * g.KH + kh) * g.KW + kw) * tapBytes, OC4, yRow + lo * OC4, OC4);
         }
       }
     }
   }
+}
+
+/** Backward data, input channels [c0, c1) (pointwise: voxels [c0, c1)); o.b holds W^T as [tap][OC][IC]. */
+function backwardDataPart(gemm: GemmFn, g: Geom, o: Bufs, c0: number, c1: number): void {
+  const IC4 = g.IC * 4, OC4 = g.OC * 4;
+  if (isPointwise(g)) { if (c1 > c0) gemm(c1 - c0, g.IC, g.OC, o.a + c0 * OC4, OC4, 4, o.b, IC4, o.c + c0 * IC4, IC4); return; }
+  if (c1 <= c0) return;
+  const cols = colRanges(g);
+  const tapBytes = g.OC * IC4, nc = c1 - c0, cOff = c0 * 4;
+  const rows = g.N * g.OD * g.OH;
+  for (let r = 0; r < rows; r++) {
+    const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
+    const dyRow = o.a + r * g.OW * OC4;
+    for (let kd = 0; kd < g.KD; kd++) {
+      const id = od * g.sD - g.pF + kd * g.dD;
+      if (id < 0 || id >= g.ID) continue;
+      for (let kh = 0; kh < g.KH; kh++) {
+        const ih = oh * g.sH - g.pT + kh * g.dH;
+        if (ih < 0 || ih >= g.IH) continue;
+        const dxRow = o.c + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4 + cOff;
+        for (let kw = 0; kw < g.KW; kw++) {
+          const [lo, hi, off] = cols[kw];
+          if (hi <= lo) continue;
+          gemm(hi - lo, nc, g.OC, dyRow + lo * OC4, OC4, 4,
+            o.b + ((kd * g.KH + kh) * g.KW + kw) * tapBytes + cOff, IC4, dxRow + (lo * g.sW + off) * IC4, g.sW * IC4);
+        }
+      }
+    }
+  }
+}
+
+/** Pixels per block of the filter gradient: the packed x block and the dy block together about 256 KB. */
+function weightRowsPerBlock(g: Geom): number {
+  return Math.max(1, Math.floor(Math.max(64, Math.floor(65536 / (g.IC + g.OC))) / g.OW));
+}
+
+/** Backward weights, taps [t0, t1) (pointwise: output channels [t0, t1)); packs x into o.pack (this part's own). */
+function backwardWeightsPart(gemm: GemmFn, H: () => Float32Array, g: Geom, o: Bufs, t0: number, t1: number): void {
+  const IC = g.IC, OC4 = g.OC * 4, IC4 = IC * 4;
+  const P = g.N * g.OD * g.OH * g.OW;
+  if (isPointwise(g)) { if (t1 > t0) gemm(IC, t1 - t0, P, o.a, 4, IC4, o.b + t0 * 4, OC4, o.c + t0 * 4, OC4); return; }
+  const rowsPerBlock = weightRowsPerBlock(g);
+  const nRows = g.N * g.OD * g.OH;
+  const cols = colRanges(g);
+  const pk = o.pack >> 2, xb = o.a >> 2, rowLen = g.OW * IC;
+  for (let r0 = 0; r0 < nRows; r0 += rowsPerBlock) {
+    const r1 = Math.min(nRows, r0 + rowsPerBlock);
+    const K = (r1 - r0) * g.OW;
+    for (let tap = t0; tap < t1; tap++) {
+      const kw = tap % g.KW, kh = ((tap - kw) / g.KW) % g.KH, kd = (tap - kw - kh * g.KW) / (g.KW * g.KH);
+      const h = H();
+      const [lo, hi, off] = cols[kw];
+      let any = false;
+      for (let r = r0; r < r1; r++) {
+        const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
+        const id = od * g.sD - g.pF + kd * g.dD, ih = oh * g.sH - g.pT + kh * g.dH;
+        const dst = pk + (r - r0) * rowLen;
+        if (id < 0 || id >= g.ID || ih < 0 || ih >= g.IH || hi <= lo) { h.fill(0, dst, dst + rowLen); continue; }
+        any = true;
+        if (lo > 0) h.fill(0, dst, dst + lo * IC);
+        if (hi < g.OW) h.fill(0, dst + hi * IC, dst + rowLen);
+        const src = xb + (((n * g.ID + id) * g.IH + ih) * g.IW + lo * g.sW + off) * IC;
+        if (g.sW === 1) h.copyWithin(dst + lo * IC, src, src + (hi - lo) * IC);
+        else {
+          const step = g.sW * IC;
+          for (let ow = lo, s = src, d = dst + lo * IC; ow < hi; ow++, s += step, d += IC) {
+            for (let c = 0; c < IC; c++) h[d + c] = h[s + c];
+          }
+        }
+      }
+      if (!any) continue;
+      gemm(IC, g.OC, K, o.pack, 4, IC4, o.b + r0 * g.OW * OC4, OC4, o.c + tap * IC * OC4, OC4);
+    }
+  }
+}
+
+function runPart(job: Job, gemm: GemmFn, H: () => Float32Array, g: Geom, o: Bufs, lo: number, hi: number): void {
+  if (job === Job.Forward) forwardPart(gemm, g, o, lo, hi);
+  else if (job === Job.BackwardData) backwardDataPart(gemm, g, o, lo, hi);
+  else backwardWeightsPart(gemm, H, g, o, lo, hi);
+}
+
+/** The extent a job is split along, and the alignment of the split points. */
+function extent(job: Job, g: Geom): [number, number] {
+  const pw = isPointwise(g);
+  if (job === Job.Forward) return pw ? [g.N * g.OD * g.OH * g.OW, 4] : [g.N * g.OD * g.OH, 1];
+  if (job === Job.BackwardData) return pw ? [g.N * g.OD * g.OH * g.OW, 4] : [g.IC, 8];
+  return pw ? [g.OC, 8] : [g.KD * g.KH * g.KW, 1];
+}
+
+function splits(total: number, align: number, parts: number): number[] {
+  const b = [0];
+  for (let i = 1; i < parts; i++) b.push(Math.min(total, Math.round((total * i) / parts / align) * align));
+  b.push(total);
+  return b;
+}
+
+// ---- threads ----------------------------------------------------------------------------------------------
+
+const GEOM_KEYS = ['N', 'ID', 'IH', 'IW', 'IC', 'OC', 'OD', 'OH', 'OW', 'KD', 'KH', 'KW', 'sD', 'sH', 'sW',
+  'pF', 'pT', 'pL', 'pBk', 'pBo', 'pR', 'dD', 'dH', 'dW'] as const;
+/** Control words: [0] job sequence number (-1: exit), [1 + w] sequence done by worker w, [READY + w] 1 once started. */
+const CTRL_WORDS = 64;
+/** Parameters (float64): job, geometry (24), a, b, c, pack, packStride, then per part lo, hi. */
+const READY = 32;
+const P_JOB = 0, P_GEOM = 1, P_BUF = 25, P_RANGE = 30;
+
+interface Pool { workers: Worker[]; ctrl: Int32Array; params: Float64Array; seq: number; ready: boolean }
+let pool: Pool | undefined | null;
+
+/** Threads the direct kernels use: NNUC_THREADS, else the available cores. */
+export function directConvThreads(): number {
+  const env = Number(process.env.NNUC_THREADS);
+  return Math.max(1, Math.min(16, Number.isFinite(env) && env >= 1 ? Math.floor(env) : availableParallelism()));
+}
+
+function tsxUrl(): string | undefined {
+  try { return import.meta.resolve('tsx/esm/api'); } catch { return undefined; }
+}
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  let mod;
+  try { mod = await import(workerData.url); }
+  catch (e) {
+    if (!workerData.tsx) throw e;
+    const { register } = await import(workerData.tsx);
+    register();
+    mod = await import(workerData.url + '?nnuc-conv-worker');
+  }
+  mod.convWorkerLoop(workerData);
+})();`;
+
+function getPool(a: Arena): Pool | null {
+  if (pool !== undefined) return pool;
+  const n = directConvThreads() - 1;
+  if (n < 1) { pool = null; return pool; }
+  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+  const params = new Float64Array(new SharedArrayBuffer((P_RANGE + 2 * 17) * 8));
+  const workers: Worker[] = [];
+  for (let w = 0; w < n; w++) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { url: import.meta.url, tsx: tsxUrl(), mem: a.mem, ctrl: ctrl.buffer, params: params.buffer, index: w } });
+    worker.unref();
+    worker.on('error', (e) => { console.error(`nnuc convolution worker failed: ${(e as Error).message}`); });
+    workers.push(worker);
+  }
+  pool = { workers, ctrl, params, seq: 0, ready: false };
+  return pool;
+}
+
+/** Entry of a worker thread (started by getPool): waits for jobs on the control words and runs its part. */
+export function convWorkerLoop(data: { mem: WasmMemory; ctrl: SharedArrayBuffer; params: SharedArrayBuffer; index: number }): void {
+  const gemm = instantiateGemm(data.mem);
+  const ctrl = new Int32Array(data.ctrl), p = new Float64Array(data.params);
+  let view = new Float32Array(data.mem.buffer);
+  const H = () => { if (view.buffer.byteLength !== data.mem.buffer.byteLength) view = new Float32Array(data.mem.buffer); return view; };
+  let seen = 0;
+  Atomics.store(ctrl, READY + data.index, 1);
+  Atomics.notify(ctrl, READY + data.index);
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen);
+    const seq = Atomics.load(ctrl, 0);
+    if (seq < 0) return;
+    if (seq === seen) continue;
+    seen = seq;
+    const g = {} as Geom;
+    GEOM_KEYS.forEach((k, i) => { g[k] = p[P_GEOM + i]; });
+    const part = data.index + 1;
+    const bufs: Bufs = { a: p[P_BUF], b: p[P_BUF + 1], c: p[P_BUF + 2], pack: p[P_BUF + 3] + part * p[P_BUF + 4], packStride: p[P_BUF + 4] };
+    try {
+      runPart(p[P_JOB] as Job, gemm, H, g, bufs, p[P_RANGE + 2 * part], p[P_RANGE + 2 * part + 1]);
+    } finally {
+      Atomics.store(ctrl, 1 + data.index, seq);
+      Atomics.notify(ctrl, 1 + data.index);
+    }
+  }
+}
+
+/** First use: the workers must have started (module loaded, GEMM instantiated); else one thread from now on. */
+function awaitWorkers(pl: Pool): Pool | null {
+  const deadline = Date.now() + 30_000;
+  for (let w = 0; w < pl.workers.length; w++) {
+    while (Atomics.load(pl.ctrl, READY + w) !== 1) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        console.error('nnuc: convolution worker threads did not start; running on one thread');
+        Atomics.store(pl.ctrl, 0, -1);
+        Atomics.notify(pl.ctrl, 0);
+        pool = null;
+        return null;
+      }
+      Atomics.wait(pl.ctrl, READY + w, 0, Math.min(left, 100));
+    }
+  }
+  pl.ready = true;
+  return pl;
+}
+
+/** Runs a job over its extent, split between this thread and the workers (small jobs: this thread only). */
+function run(a: Arena, job: Job, g: Geom, bufs: Bufs, macs: number): void {
+  const [total, align] = extent(job, g);
+  let pl = macs >= 2e6 ? getPool(a) : null;
+  if (pl && !pl.ready) pl = awaitWorkers(pl);
+  const parts = pl ? Math.min(pl.workers.length + 1, Math.max(1, Math.floor(total / align))) : 1;
+  if (!pl || parts <= 1) { runPart(job, a.gemm, () => a.H, g, bufs, 0, total); return; }
+  const b = splits(total, align, parts);
+  const p = pl.params;
+  p[P_JOB] = job;
+  GEOM_KEYS.forEach((k, i) => { p[P_GEOM + i] = g[k]; });
+  p[P_BUF] = bufs.a; p[P_BUF + 1] = bufs.b; p[P_BUF + 2] = bufs.c; p[P_BUF + 3] = bufs.pack; p[P_BUF + 4] = bufs.packStride;
+  for (let i = 0; i <= pl.workers.length; i++) { p[P_RANGE + 2 * i] = i < parts ? b[i] : 0; p[P_RANGE + 2 * i + 1] = i < parts ? b[i + 1] : 0; }
+  const seq = ++pl.seq;
+  Atomics.store(pl.ctrl, 0, seq);
+  Atomics.notify(pl.ctrl, 0);
+  runPart(job, a.gemm, () => a.H, g, bufs, b[0], b[1]);
+  for (let w = 0; w < pl.workers.length; w++) {
+    for (;;) {
+      const done = Atomics.load(pl.ctrl, 1 + w);
+      if (done === seq) break;
+      Atomics.wait(pl.ctrl, 1 + w, done, 60_000);
+    }
+  }
+}
+
+// ---- the three kernels ------------------------------------------------------------------------------------
+
+/** y = conv(x, w): x [N,ID,IH,IW,IC], w [KD,KH,KW,IC,OC] -> y [N,OD,OH,OW,OC] (view of the arena). */
+export function convForwardDirect(x: Float32Array, w: Float32Array, g: Geom): Float32Array {
+  const a = getArena();
+  const P = g.N * g.OD * g.OH * g.OW;
+  const xo = a.put(x), wo = a.put(w), yo = a.zeros(P * g.OC);
+  run(a, Job.Forward, g, { a: xo, b: wo, c: yo, pack: 0, packStride: 0 }, P * g.OC * g.IC * g.KD * g.KH * g.KW);
   return a.out(yo, P * g.OC);
 }
 
@@ -132,30 +378,7 @@ export function convBackwardDataDirect(dy: Float32Array, w: Float32Array, g: Geo
     }
   }
   const dxo = a.zeros(Q * IC);
-  const gemm = a.gemm;
-  const IC4 = IC * 4, OC4 = OC * 4;
-  if (isPointwise(g)) { gemm(P, IC, OC, dyo, OC4, 4, wto, IC4, dxo, IC4); return a.out(dxo, Q * IC); }
-  const cols: [number, number, number][] = [];
-  for (let kw = 0; kw < g.KW; kw++) { const off = kw * g.dW - g.pL; cols.push([...validRange(g.OW, g.IW, g.sW, off), off]); }
-  const tapBytes = OC * IC4;
-  for (let n = 0; n < g.N; n++) for (let od = 0; od < g.OD; od++) for (let oh = 0; oh < g.OH; oh++) {
-    const dyRow = dyo + (((n * g.OD + od) * g.OH + oh) * g.OW) * OC4;
-    for (let kd = 0; kd < g.KD; kd++) {
-      const id = od * g.sD - g.pF + kd * g.dD;
-      if (id < 0 || id >= g.ID) continue;
-      for (let kh = 0; kh < g.KH; kh++) {
-        const ih = oh * g.sH - g.pT + kh * g.dH;
-        if (ih < 0 || ih >= g.IH) continue;
-        const dxRow = dxo + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4;
-        for (let kw = 0; kw < g.KW; kw++) {
-          const [lo, hi, off] = cols[kw];
-          if (hi <= lo) continue;
-          gemm(hi - lo, IC, OC, dyRow + lo * OC4, OC4, 4,
-            wto + ((kd * g.KH + kh) * g.KW + kw) * tapBytes, IC4, dxRow + (lo * g.sW + off) * IC4, g.sW * IC4);
-        }
-      }
-    }
-  }
+  run(a, Job.BackwardData, g, { a: dyo, b: wto, c: dxo, pack: 0, packStride: 0 }, P * OC * IC * T);
   return a.out(dxo, Q * IC);
 }
 
@@ -165,44 +388,10 @@ export function convBackwardWeightsDirect(x: Float32Array, dy: Float32Array, g: 
   const T = g.KD * g.KH * g.KW, IC = g.IC, OC = g.OC;
   const P = g.N * g.OD * g.OH * g.OW;
   const xo = a.put(x), dyo = a.put(dy), dwo = a.zeros(T * IC * OC);
-  const gemm = a.gemm;
-  const IC4 = IC * 4, OC4 = OC * 4;
-  if (isPointwise(g)) { gemm(IC, OC, P, xo, 4, IC4, dyo, OC4, dwo, OC4); return a.out(dwo, T * IC * OC); }
-  // pixels per block: the packed x block and the dy block together about 256 KB (cache-resident)
-  const kc = Math.max(64, Math.floor(65536 / (IC + OC)));
-  const rowsPerBlock = Math.max(1, Math.floor(kc / g.OW));
-  const nRows = g.N * g.OD * g.OH;
-  const packo = a.alloc(rowsPerBlock * g.OW * IC);
-  const cols: [number, number, number][] = [];
-  for (let kw = 0; kw < g.KW; kw++) { const off = kw * g.dW - g.pL; cols.push([...validRange(g.OW, g.IW, g.sW, off), off]); }
-  const pk = packo >> 2, xb = xo >> 2, rowLen = g.OW * IC;
-  for (let r0 = 0; r0 < nRows; r0 += rowsPerBlock) {
-    const r1 = Math.min(nRows, r0 + rowsPerBlock);
-    const K = (r1 - r0) * g.OW;
-    for (let kd = 0; kd < g.KD; kd++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
-      const H = a.H;
-      const [lo, hi, off] = cols[kw];
-      let any = false;
-      for (let r = r0; r < r1; r++) {
-        const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
-        const id = od * g.sD - g.pF + kd * g.dD, ih = oh * g.sH - g.pT + kh * g.dH;
-        const dst = pk + (r - r0) * rowLen;
-        if (id < 0 || id >= g.ID || ih < 0 || ih >= g.IH || hi <= lo) { H.fill(0, dst, dst + rowLen); continue; }
-        any = true;
-        if (lo > 0) H.fill(0, dst, dst + lo * IC);
-        if (hi < g.OW) H.fill(0, dst + hi * IC, dst + rowLen);
-        const src = xb + (((n * g.ID + id) * g.IH + ih) * g.IW + lo * g.sW + off) * IC;
-        if (g.sW === 1) H.copyWithin(dst + lo * IC, src, src + (hi - lo) * IC);
-        else {
-          const step = g.sW * IC;
-          for (let ow = lo, s = src, d = dst + lo * IC; ow < hi; ow++, s += step, d += IC) {
-            for (let c = 0; c < IC; c++) H[d + c] = H[s + c];
-          }
-        }
-      }
-      if (!any) continue;
-      gemm(IC, OC, K, packo, 4, IC4, dyo + r0 * g.OW * OC4, OC4, dwo + ((kd * g.KH + kh) * g.KW + kw) * IC * OC4, OC4);
-    }
-  }
+  const packFloats = isPointwise(g) ? 0 : weightRowsPerBlock(g) * g.OW * IC;
+  const packStride = Math.ceil((packFloats * 4) / 64) * 64;
+  const threads = directConvThreads();
+  const packo = a.alloc((packStride / 4) * threads);
+  run(a, Job.BackwardWeights, g, { a: xo, b: dyo, c: dwo, pack: packo, packStride }, P * OC * IC * T);
   return a.out(dwo, T * IC * OC);
 }
