@@ -111,7 +111,6 @@ export const RUNTIME_ERRORS = {
   NNU8011: { title: 'preprocessing job needs the raw dataset', hint: 'pass --dataset DIR (the raw dataset folder as the cluster nodes see it)' },
   // NNU91xx generated modules (runtime/api.ts, nnuc run)
   NNU9101: { title: 'generated modules do not match plan.json', hint: 'rerun nnuc compile: it rewrites plan.json and the generated modules together' },
-  NNU9102: { title: 'not supported by the generated entry', hint: 'train the previous cascade stage and its predictions first (see docs/codegen.md)' },
   NNU9103: { title: 'bad argument to a generated entry', hint: 'train.ts: --fold N|all --continue --epochs N --iterations N --no-validation --backend B; predict.ts: -i IN -o OUT --folds 0,1 --no-mirror --step S' },
   NNU9104: { title: 'checkpoint trained with another plan', hint: 'retrain the fold with the current plan, or recompile the plan the fold was trained with' },
   NNU9105: { title: 'generated module could not be loaded', hint: 'run a train.ts or predict.ts that nnuc compile wrote (its folder has package.json with type module); recompile if it was edited' },
