@@ -94,6 +94,76 @@ test('--set overrides are checked like recipe code and change only what they sho
   assert.deepEqual(codes(['a.b.c.d=1']), ['NNU3015']);
 });
 
+test('warnings (NNU3018) come with the plan, from a recipe and from --set; the CLI prints them on stderr, exit 0 (1 with --warnings-as-errors)', async () => {
+  // --set vram_target on the ResEnc L preset: the plan is compiled at 8 GiB and the warning points into the --set recipe
+  const r = compileFixture('nnunet-resenc-l', 'Dataset001_AAA', ['vram_target=8 GiB']);
+  assert.ok(r.plan, renderText(r.diagnostics, r.sources));
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.severity, d.file, d.span?.startLine, d.span?.startCol, d.related?.[0].span.file]),
+    [['NNU3018', 'warning', '--set', 4, 21, 'recipes/nnunet-resenc-l.nnu']],
+  );
+  assert.equal(
+    renderText(r.diagnostics, r.sources).split('\n').slice(0, 3).join('\n'),
+    "--set(4,21): warning NNU3018: vram_target = 8 GiB, but nnUNetPlannerResEncL is nnU-Net's preset for 24 GiB: the plan will not match nnU-Net's nnUNetResEncUNetLPlans\n" +
+      '  4 |   let vram_target = 8 GiB\n' +
+      '    |                     ^~~~~',
+  );
+  // the override takes effect: the plan differs from the preset's own 24 GiB plan
+  const l24 = compileFixture('nnunet-resenc-l', 'Dataset001_AAA');
+  assert.deepEqual(l24.diagnostics, []);
+  assert.equal(ok(l24).configurations['3d_fullres'].batch_size, 8);
+  assert.equal(r.plan.configurations['3d_fullres'].batch_size, 3);
+  // the same warning from a child recipe file, at the value in the child
+  const F = join(FIXTURES, 'Dataset001_AAA');
+  const host = createMemoryHost({
+    'r/nnunet.nnu': readFileSync(join(ROOT, 'recipes/nnunet.nnu'), 'utf8'),
+    'r/nnunet-resenc-l.nnu': readFileSync(join(ROOT, 'recipes/nnunet-resenc-l.nnu'), 'utf8'),
+    'r/child.nnu': 'recipe "child"\nextends "nnunet-resenc-l.nnu"\nrules {\n  let vram_target = 8 GiB\n}\n',
+  });
+  const c = compilePlan({
+    recipePath: 'r/child.nnu',
+    host,
+    fingerprint: { file: 'fp.json', text: readFileSync(join(F, 'fingerprint.json'), 'utf8') },
+    dataset: { file: 'ds.json', text: readFileSync(join(F, 'dataset.json'), 'utf8') },
+    datasetName: 'Dataset001_AAA',
+    nnucVersion: '0',
+  });
+  assert.ok(c.plan, renderText(c.diagnostics, c.sources));
+  assert.deepEqual(c.diagnostics.map((d) => [d.code, d.file, d.span?.startLine, d.span?.startCol]), [['NNU3018', 'r/child.nnu', 4, 21]]);
+  assert.equal(c.plan.configurations['3d_fullres'].batch_size, 3);
+  // an error beside the warning: no plan, both reported
+  const e = compileFixture('nnunet-resenc-l', 'Dataset001_AAA', ['vram_target=8 GiB', 'fixed.training.epochs=0']);
+  assert.equal(e.plan, null);
+  assert.deepEqual(e.diagnostics.map((d) => [d.code, d.severity]).sort(), [['NNU2030', 'error'], ['NNU3018', 'warning']]);
+
+  // the command (in process): stderr has the rendering, plan.json is written, exit 0; --warnings-as-errors: exit 1, no plan
+  const { runCompile } = await import('../cli/commands/compile.js');
+  const out = mkdtempSync(join(tmpdir(), 'nnuc-compile-warn-'));
+  const opts = { fingerprint: join(F, 'fingerprint.json'), datasetJson: join(F, 'dataset.json'), emit: [], format: 'text', quiet: true };
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const w = await runCompile('recipes/nnunet-resenc-l.nnu', { ...opts, set: ['vram_target=8 GiB'], out: join(out, 'a') });
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout, '');
+    assert.equal(w.stderr, renderText(r.diagnostics, r.sources));
+    assert.match(w.stderr, /note: recipes\/nnunet-resenc-l\.nnu\(\d+,\d+\): planner_class nnUNetPlannerResEncL is set here\n$/);
+    assert.equal(readPlanText(readFileSync(join(out, 'a', 'plan.json'), 'utf8'), 'plan.json').plan?.configurations['3d_fullres'].batch_size, 3);
+    const j = await runCompile('recipes/nnunet-resenc-l.nnu', { ...opts, format: 'json', set: ['vram_target=8 GiB'], out: join(out, 'j') });
+    assert.equal(j.code, 0);
+    assert.deepEqual(JSON.parse(j.stderr).diagnostics.map((d: { code: string; file: string }) => [d.code, d.file]), [['NNU3018', '--set']]);
+    const strict = await runCompile('recipes/nnunet-resenc-l.nnu', { ...opts, set: ['vram_target=8 GiB'], warningsAsErrors: true, out: join(out, 'b') });
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /warning NNU3018[^]*warnings are errors \(--warnings-as-errors\): no plan written\n$/);
+    assert.throws(() => readFileSync(join(out, 'b', 'plan.json')), { code: 'ENOENT' });
+    const clean = await runCompile('recipes/nnunet-resenc-l.nnu', { ...opts, set: [], warningsAsErrors: true, out: join(out, 'c') });
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.equal(clean.stderr, '');
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
 test('bad fingerprint / dataset.json: coded NNU3012 naming the file', () => {
   const fp = readFileSync(join(FIXTURES, 'Dataset001_AAA', 'fingerprint.json'), 'utf8');
   const ds = readFileSync(join(FIXTURES, 'Dataset001_AAA', 'dataset.json'), 'utf8');

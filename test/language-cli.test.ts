@@ -19,7 +19,7 @@ function nnuc(args: string[], cwd = ROOT): { code: number; out: string; err: str
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-test('nnuc check: exit 0 clean, 1 with diagnostics (text and json), 2 on bad usage; never a stack trace', () => {
+test('nnuc check: exit 0 clean, 1 with errors (text and json), 2 on bad usage; never a stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nnuc-check-'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'recipes', 'settings.nnu'), join(dir, 'settings.nnu'));
   writeFileSync(join(dir, 'ok.nnu'), 'recipe "ok"\nextends "settings.nnu"\n');
@@ -54,6 +54,42 @@ test('nnuc check: exit 0 clean, 1 with diagnostics (text and json), 2 on bad usa
   const d = nnuc(['check', '.'], dir);
   assert.equal(d.code, 1);
   assert.match(d.out, /NNU1015/);
+});
+
+test('nnuc check: warnings are printed and exit 0; --warnings-as-errors exits 1; errors beside warnings exit 1', async () => {
+  const { runCheck } = await import('../cli/commands/check.js');
+  const dir = mkdtempSync(join(tmpdir(), 'nnuc-check-warn-'));
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'recipes', 'settings.nnu'), join(dir, 'settings.nnu'));
+  writeFileSync(join(dir, 'warn.nnu'), 'recipe "w"\nextends "settings.nnu"\nrules {\n  let planner_class = "nnUNetPlannerResEncL"\n  let vram_target = 8 GiB\n}\n');
+  writeFileSync(join(dir, 'bad.nnu'), 'recipe "bad"\nextends "settings.nnu"\nrules {\n  let x = 1.5 mm + 8 GiB\n}\n');
+  const expected =
+    "warn.nnu(5,21): warning NNU3018: vram_target = 8 GiB, but nnUNetPlannerResEncL is nnU-Net's preset for 24 GiB: the plan will not match nnU-Net's nnUNetResEncUNetLPlans\n" +
+    '  5 |   let vram_target = 8 GiB\n' +
+    '    |                     ^~~~~\n' +
+    "  hint: nnU-Net's ResEnc preset for 8 GiB is nnUNetPlannerResEncM (recipes/nnunet-resenc-m.nnu): extend that recipe instead\n" +
+    '  note: warn.nnu(4,23): planner_class nnUNetPlannerResEncL is set here\n' +
+    '0 errors, 1 warning in 1 file\n';
+  // a real process: the exit code a shell sees
+  const w = nnuc(['check', 'warn.nnu'], dir);
+  assert.equal(w.code, 0, w.out + w.err);
+  assert.equal(w.out, expected);
+  const strict = nnuc(['check', '--warnings-as-errors', 'warn.nnu'], dir);
+  assert.equal(strict.code, 1);
+  assert.equal(strict.out, expected);
+  // in process (same function the command runs): json, and an error beside the warning
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const j = runCheck(['warn.nnu'], 'json');
+    assert.equal(j.code, 0);
+    assert.deepEqual(JSON.parse(j.output).diagnostics.map((d: { severity: string; code: string; line: number; col: number }) => [d.severity, d.code, d.line, d.col]), [['warning', 'NNU3018', 5, 21]]);
+    assert.equal(runCheck(['warn.nnu'], 'json', true).code, 1);
+    const both = runCheck(['warn.nnu', 'bad.nnu'], 'text');
+    assert.equal(both.code, 1);
+    assert.match(both.output, /1 error, 1 warning in 2 files\n$/);
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test('nnuc fmt: rewrites, --check reports, syntax errors leave the file alone', () => {

@@ -1,12 +1,14 @@
 /**
  * `nnuc compile RECIPE (--dataset DIR | --fingerprint FP.json --dataset-json DS.json) --out DIR
- *  [--set PATH=VALUE]... [--emit nnunet-plans] [--dataset-name NAME] [--format text|json]`
+ *  [--set PATH=VALUE]... [--emit nnunet-plans] [--dataset-name NAME] [--format text|json] [--warnings-as-errors]`
  *
  * Resolves the recipe's rules against a dataset fingerprint and writes OUT/plan.json (canonical,
  * schema-validated, hashed, with provenance). `--emit nnunet-plans` also writes OUT/nnunet-plans.json in
  * nnU-Net's nnUNetPlans.json layout. With `--dataset DIR` the fingerprint is DIR/fingerprint.json (or
  * DIR/dataset_fingerprint.json); when neither exists it is extracted (as `nnuc fingerprint`) and saved to
  * OUT/fingerprint.json. Problems are printed as coded diagnostics (exit 1), never as a stack trace.
+ * Warnings (e.g. NNU3018, also from `--set`) are printed on stderr like `nnuc check` prints them and the plan
+ * is written (exit 0); `--warnings-as-errors` makes them fail (exit 1, nothing written).
  */
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ interface Opts {
   emit: string[];
   format: string;
   quiet?: boolean;
+  warningsAsErrors?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -110,6 +113,10 @@ export async function runCompile(recipe: string, o: Opts): Promise<{ code: numbe
   const r = compilePlan({ recipePath: recipe, fingerprint: fp, dataset: ds, datasetName, sets: o.set, nnucVersion: VERSION });
   const ms = performance.now() - t0;
   if (!r.plan) return { code: 1, stdout: '', stderr: render(r.diagnostics, r.sources) };
+  // A plan with warnings (e.g. NNU3018) is written and the warnings printed on stderr, exit 0; with
+  // --warnings-as-errors nothing is written and the exit code is 1.
+  const warned = r.diagnostics.length ? render(r.diagnostics, r.sources) : '';
+  if (warned && o.warningsAsErrors) return { code: 1, stdout: '', stderr: warned + (o.format === 'json' ? '' : 'warnings are errors (--warnings-as-errors): no plan written\n') };
   // Record where the raw dataset is (relative to the build folder) so preprocess/train/find-best/report
   // find it without --dataset. Not hashed (compiler/plan/stages.ts): moving folders invalidates nothing.
   const plan: PlanIR = o.dataset ? { ...r.plan, dataset: { ...r.plan.dataset, path: relative(resolve(o.out), resolve(o.dataset)) || '.' } } : r.plan;
@@ -124,7 +131,7 @@ export async function runCompile(recipe: string, o: Opts): Promise<{ code: numbe
     written.push(f);
   }
   const stdout = o.quiet ? '' : planSummary(plan) + `  compiled in ${ms.toFixed(1)} ms; wrote ${written.join(', ')}\n`;
-  return { code: 0, stdout, stderr: '' };
+  return { code: 0, stdout, stderr: warned };
 }
 
 export function register(program: Command): void {
@@ -140,7 +147,8 @@ export function register(program: Command): void {
     .option('--set <PATH=VALUE>', 'override a let, plan key, configuration field or setting (repeatable)', collect, [])
     .option('--emit <what>', 'also write nnunet-plans (nnUNetPlans.json layout) to DIR/nnunet-plans.json', collect, [])
     .option('--format <format>', 'diagnostics as text or json', 'text')
-    .option('-q, --quiet', 'print nothing on success')
+    .option('--warnings-as-errors', 'exit 1 and write no plan when there are warnings')
+    .option('-q, --quiet', 'print nothing on stdout on success (warnings still go to stderr)')
     .action(async (recipe: string, opts: Opts) => {
       const r = await runCompile(recipe, opts);
       process.stdout.write(r.stdout);

@@ -1,5 +1,6 @@
 /**
  * `compilePlan`: recipe + fingerprint.json + dataset.json → plan IR, in one call that never throws.
+ * On success `diagnostics` holds the warnings of every phase (e.g. NNU3018); on failure the errors with them.
  *
  *   load (extends) → check → `--set` overrides (as a child recipe, checked like recipe code) →
  *   settings values → inputs (ajv) → rule evaluation (provenance) → plan IR → schema validation
@@ -91,11 +92,15 @@ function overrideHost(inner: RecipeHost, virtualPath: string, text: string): Rec
 export function compilePlan(o: CompileOptions): CompileResult {
   const host = o.host ?? createFsHost();
   const sources = new Map<string, string>();
-  const fail = (ds: readonly Diagnostic[]): CompileResult => ({ plan: null, diagnostics: dedupe(sortDiagnostics(ds)), sources });
+  // Warnings of every phase so far: reported with the plan, and beside the errors of a later phase.
+  const warnings: Diagnostic[] = [];
+  const keepWarnings = (ds: readonly Diagnostic[]) => warnings.push(...ds.filter((d) => d.severity === 'warning'));
+  const fail = (ds: readonly Diagnostic[]): CompileResult => ({ plan: null, diagnostics: dedupe(sortDiagnostics([...warnings, ...ds])), sources });
   try {
     const first = loadRecipe(o.recipePath, host);
     for (const [k, v] of first.sources) sources.set(k, v);
     if (!first.recipe || first.diagnostics.some((d) => d.severity === 'error')) return fail(first.diagnostics);
+    keepWarnings(first.diagnostics);
     let loaded: LoadedRecipe = first.recipe;
     const topFile = loaded.file;
     if (o.sets && o.sets.length) {
@@ -106,18 +111,22 @@ export function compilePlan(o: CompileOptions): CompileResult {
       const l2 = loadRecipe(virtualPath, overrideHost(host, virtualPath, ov.text));
       for (const [k, v] of l2.sources) sources.set(k, v);
       if (!l2.recipe || l2.diagnostics.some((d) => d.severity === 'error')) return fail(l2.diagnostics);
+      keepWarnings(l2.diagnostics);
       loaded = l2.recipe;
     }
     const checked = checkRecipe(loaded, BUILTINS);
     if (checked.some((d) => d.severity === 'error')) return fail(checked);
+    keepWarnings(checked);
     const recipe = effectiveRecipe(loaded).recipe;
     const fixed = settingsValues(recipe.fixed?.items ?? [], FIXED_SCHEMA);
     const empirical = settingsValues(recipe.empirical?.items ?? [], EMPIRICAL_SCHEMA);
     const parsed = parseInputs(o.fingerprint, o.dataset);
     if (!parsed.inputs) return fail(parsed.diagnostics);
+    keepWarnings(parsed.diagnostics);
     const records = ruleInputRecords(parsed.inputs, o.datasetName);
     const ev = evaluateRules(recipe.rules?.items ?? [], { ...records, fixed }, BUILTINS, topFile);
-    if (ev.diagnostics.length) return fail(ev.diagnostics);
+    if (ev.diagnostics.some((d) => d.severity === 'error')) return fail(ev.diagnostics);
+    keepWarnings(ev.diagnostics);
     const chain = chainOf(loaded).filter((r) => r.file !== SET_FILE);
     const built = buildPlan(ev, {
       recipeName: recipe.name?.value ?? basename(topFile),
@@ -132,9 +141,10 @@ export function compilePlan(o: CompileOptions): CompileResult {
       sources,
     });
     if (!built.plan) return fail(built.diagnostics);
+    keepWarnings(built.diagnostics);
     const problems = validatePlan(built.plan);
     if (problems) return fail([diagnostic('NNU3016', { file: topFile }, { message: `the compiled plan does not match the plan schema (a bug in nnuc): ${problems}` })]);
-    return { plan: built.plan, diagnostics: [], sources };
+    return { plan: built.plan, diagnostics: dedupe(sortDiagnostics(warnings)), sources };
   } catch (e) {
     return fail([diagnostic('NNU1099', { file: o.recipePath }, { phase: 'compiling', message: (e as Error)?.message ?? String(e) })]);
   }
