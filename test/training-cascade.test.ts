@@ -154,6 +154,10 @@ test('cascade: 3d_lowres folds write predicted_next_stage, 3d_cascade_fullres tr
       return true;
     });
 
+    const pv0 = await cli(['preview-aug', build, '-c', '3d_cascade_fullres', '-n', '2']);
+    assert.equal(pv0.code, 1, pv0.err);
+    assert.match(pv0.err, /NNU6040.*no 3d_lowres segmentation of any case yet/);
+
     // every lowres fold: trained, validated against labelsTr, its validation case exported for the next stage
     const lines: string[] = [];
     for (let fold = 0; fold < 5; fold++) {
@@ -178,6 +182,12 @@ test('cascade: 3d_lowres folds write predicted_next_stage, 3d_cascade_fullres tr
     const again = await trainFromPlan({ buildDir: build, configuration: '3d_lowres', fold: 0, ...short, validationOnly: true, print: () => {} });
     again.net.dispose();
     assert.deepEqual(Array.from(readNpz(join(nextDir, `${val0}.npz`)).seg.data), Array.from(before.data));
+
+    // preview-aug of the cascade stage draws what training draws: the previous stage's one-hot in the image
+    const pv = await cli(['preview-aug', build, '-c', '3d_cascade_fullres', '-n', '3', '--seed', '1', '-o', join(tmp, 'prev.png')]);
+    assert.equal(pv.code, 0, pv.err);
+    assert.match(pv.out, /wrote .*prev\.png \(3 patches/);
+    assert.equal(readFileSync(join(tmp, 'prev.png')).subarray(1, 4).toString(), 'PNG');
 
     // the cascade stage through the CLI, with --npz
     const tr = await cli(['train', build, '-c', '3d_cascade_fullres', '-f', '0', '--epochs', '1', '--iterations', '2', '--val-iterations', '1', '--backend', 'cpu', '--quiet', '--no-mirror', '--npz', '--workers', '0']);

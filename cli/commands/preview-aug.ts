@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { UsageError } from '../main.js';
 import { planConfiguration, readPlan } from '../../runtime/plan.js';
 import { openPreprocessedStore } from '../../runtime/preprocessing/store.js';
-import { trainingConfigFromPlan } from '../../runtime/training/run.js';
+import { existsSync } from 'node:fs';
+import { NnucError } from '../../runtime/errors.js';
+import { nextStageFile } from '../../runtime/inference/validation.js';
+import { predictedNextStageDir, trainingConfigFromPlan } from '../../runtime/training/run.js';
 import { deepSupervisionScales } from '../../runtime/networks/architecture.js';
 import { DataLoader } from '../../runtime/training/dataloader.js';
 import { augmentTraining, defaultAugmentationConfig } from '../../runtime/augmentation/pipeline.js';
@@ -48,14 +51,25 @@ export function register(program: Command): void {
         ignoreLabel: cfg.ignoreLabel,
         dsScales: deepSupervisionScales(cfg.architecture).slice(0, 1),
         settings: cfg.augment,
+        cascadeLabels: cfg.cascadeLabels ?? null,
       });
       const store = openPreprocessedStore(join(buildDir, 'preprocessed', conf.data_identifier));
-      const loader = new DataLoader(store, store.caseIds, {
+      // a cascade stage draws only cases whose previous-stage segmentation exists (as training needs them all)
+      const prevDir = conf.previous_stage ? predictedNextStageDir(buildDir, conf.previous_stage, opts.configuration) : null;
+      const ids = prevDir ? store.caseIds.filter((id) => existsSync(nextStageFile(prevDir, id))) : store.caseIds;
+      if (prevDir && ids.length === 0) {
+        throw new NnucError('NNU6040', `${opts.configuration} is a cascade stage after ${conf.previous_stage}: no ${conf.previous_stage} segmentation of any case yet`, {
+          file: prevDir,
+          hint: `nnuc train ${buildDir} -c ${conf.previous_stage} -f F (its final validation writes the segmentations the cascade stage trains on)`,
+        });
+      }
+      const loader = new DataLoader(store, ids, {
         sampledPatch: aug.initialPatchSize,
         finalPatch: cfg.patchSize,
         batchSize: n,
         oversampleForegroundPercent: cfg.oversampleForegroundPercent,
         hasIgnoreLabel: cfg.ignoreLabel !== null,
+        previousStageDir: prevDir,
       });
       const batch = await loader.nextBatch(Rng.derive(seed, 0, 0, 0));
       const rows: PreviewRow[] = batch.samples.map((s, j) => {
