@@ -139,7 +139,10 @@ def resample_data_or_seg_to_shape(data, new_shape, current_spacing, new_spacing,
 
 # ---------------------------------------------------------------- default_normalization_schemes.py, restated
 def zscore(image, seg, use_mask):
-    image = image.astype(np.float32, copy=True)
+    # as nnU-Net: copy=False, so a float32 image is normalized in place -- in run_case_npy that is data[c], a view
+    # of the transposed, cropped case, whose unmasked mean()/std() numpy sums in memory order (see
+    # scripts/gen-zscore-view-fixtures.py); callers that keep their input pass a copy
+    image = image.astype(np.float32, copy=False)
     if use_mask:
         mask = seg >= 0
         mean = image[mask].mean()
@@ -360,9 +363,9 @@ def main():
     big = (rng.standard_normal(2000) * 10 + 1000).astype(np.float32)  # long enough for numpy's pairwise blocks
     normalization = {
         'image': arr(img), 'seg': arr(seg), 'image_masked': arr(img_masked), 'ct_properties': props,
-        'zscore': arr(zscore(img, seg, False)), 'zscore_mask': arr(zscore(img_masked, seg, True)),
+        'zscore': arr(zscore(img.copy(), seg, False)), 'zscore_mask': arr(zscore(img_masked.copy(), seg, True)),
         'ct': arr(ct(img, props)), 'rescale01': arr(rescale01(img)), 'rgb': arr(rgb), 'rgb01': arr(rgb01(rgb)),
-        'long': arr(big), 'long_zscore': arr(zscore(big, None, False)),
+        'long': arr(big), 'long_zscore': arr(zscore(big.copy(), None, False)),
         'long_mean': float(big.mean()), 'long_std': float(big.std()),
     }
 

@@ -173,6 +173,9 @@ export function preprocessArrays(input: CaseInput, s: PreprocessSettings): Prepr
       useMaskForNorm: s.useMaskForNorm[c],
       intensityProperties: s.intensityProperties[String(c)],
       file: input.file,
+      // nnU-Net normalizes data[c], a view of the transposed, cropped case array (the reader's array is
+      // C-contiguous in its own axis order): the unmasked ZScore mean/std sum that view in memory order
+      view: { shape: shapeAfterCropping, shapeBeforeCropping, transposeForward: tf },
     });
   }
   // 5. resample
