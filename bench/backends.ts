@@ -4,7 +4,12 @@
  * the same network in PyTorch in the same run, printing the ratio nnuc/PyTorch.
  *
  *   node --import tsx bench/backends.ts [--plans hippo,64,128] [--backends onednn,onnx,wasm,cpu]
- *        [--steps 3] [--tiles 27] [--no-torch] [--stock]
+ *        [--steps 3] [--tiles 27] [--no-torch]
+ *
+ * Backends: onednn, onnx (sliding window only), wasm and cpu (nnuc's no-native fallback), tfjs-node, and the
+ * stock tfjs kernels as the fallback's baseline: stock-wasm (its Conv3DBackpropInputV2 is WRONG in tfjs 4.22
+ * but timed as shipped) and stock-cpu. Stock steps at 64³ take ~20 min: use a small --steps (bench/fallback.ts
+ * compares the fallback with stock at smaller sizes, interleaved).
  *
  * Plans: hippo = Hippocampus 3d_fullres (patch 40x56x40, batch 9, 4 stages 32..256), 64 = 64^3 batch 2
  * (5 stages 32..320), 128 = 128^3 batch 2 (6 stages 32..320). Sliding window: a 128^3 image in 64^3 tiles
@@ -150,6 +155,12 @@ async function onnxSliding(p: Plan, tiles: number): Promise<number> {
 
 async function main() {
   const o = args();
+  // the stock wasm kernels under their own name: selectBackend('wasm') replaces the 'wasm' kernels in place
+  if (o.backends.includes('stock-wasm')) {
+    await import('@tensorflow/tfjs-backend-wasm');
+    tf.registerBackend('stock-wasm', tf.findBackendFactory('wasm') as () => tf.KernelBackend, -1);
+    tf.copyRegisteredKernels('wasm', 'stock-wasm');
+  }
   const py = o.torch ? torchPython() : undefined;
   if (o.torch && !py) console.log('PyTorch not installed (apt-get install python3-torch): no reference column');
   for (const pk of o.plans) {
@@ -170,8 +181,8 @@ async function main() {
         continue;
       }
       try {
-        const sel = await selectBackend(b, { quiet: false });
-        void sel;
+        if (b === 'stock-wasm' || b === 'stock-cpu') await tf.setBackend(b === 'stock-cpu' ? 'cpu' : 'stock-wasm');
+        else await selectBackend(b, { quiet: false });
       } catch (e) { console.log(`  ${b}: unavailable (${(e as Error).message})`); continue; }
       const t = await tfjsTrain(p, o.steps);
       let s: number | undefined;

@@ -1,10 +1,12 @@
 /**
- * Convolutions without native code: im2col / col2im over a matrix multiply, for the 'nnuc-cpu' backend
- * (a blocked JavaScript matmul) and the 'wasm' backend (its XNNPACK BatchMatMul kernel). Registered in place
- * of the stock kernels: Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter (missing on wasm), Conv3D,
- * Conv3DBackpropInputV2 (never the stock wasm kernel, which returns wrong results), Conv3DBackpropFilterV2.
- * Layouts are tfjs's: NDHWC activations, DHWIO filters; 2D runs as depth 1. Large problems are cut into
- * chunks of output rows so the column buffer stays below ~64 MB.
+ * Convolution kernels of the no-native backends ('nnuc-cpu' and 'wasm'), registered in place of the stock
+ * ones: Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter (missing on wasm), Conv3D, Conv3DBackpropInputV2
+ * (never the stock wasm kernel, which returns wrong results), Conv3DBackpropFilterV2. Layouts are tfjs's:
+ * NDHWC activations, DHWIO filters; 2D runs as depth 1.
+ * Two implementations: 'direct' (direct-conv.ts: sums over taps of WebAssembly SIMD GEMMs, all cores; the
+ * default wherever WebAssembly SIMD compiles, i.e. every supported Node) and 'im2col' (below: im2col / col2im
+ * over a JavaScript matmul on 'nnuc-cpu' or XNNPACK's BatchMatMul on 'wasm', in chunks of output rows so the
+ * column buffer stays below ~64 MB), kept as the reference and for engines without WebAssembly SIMD.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInfo, conv3dInfo, geomOf, type Geom } from './conv-geom.js';
