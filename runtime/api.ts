@@ -42,7 +42,8 @@ import type { PostprocessingStep } from './postprocessing/determine.js';
 import { removeAllButLargestComponentFromSegmentation } from './postprocessing/components.js';
 import { loadExport, openOnnxNetworks } from './inference/exported.js';
 import { MANIFEST_FILE, readExportManifest } from './inference/exported-manifest.js';
-import { onnxModelOfCheckpoint } from './onnx/export-build.js';
+import { onnxModelOfWeights } from './onnx/export-build.js';
+import { parseEngine, resolveEngine, type EngineChoice, type EngineName } from './onnx/engine.js';
 import * as tf from '@tensorflow/tfjs';
 
 export { foldDir };
@@ -137,6 +138,8 @@ export interface TrainOptions {
    * `nnuc predict --save-probabilities`; nnU-Net's --npz), needed by find-best to evaluate ensembles
    */
   readonly saveProbabilities?: boolean;
+  /** what runs the network in the final validation (as PredictorOptions.engine; default 'auto') */
+  readonly engine?: EngineChoice;
   readonly quiet?: boolean;
 }
 
@@ -176,6 +179,7 @@ export async function trainConfiguration(build: BuildHandle, configuration: stri
       resume: opts.resume ?? false,
       quiet: opts.quiet ?? false,
       backendName: backend.name,
+      engine: opts.engine ?? 'auto',
     });
     r.net.dispose();
     out.push({ fold, outputDir: r.outputDir, epochsDone: r.epochsDone, finalCheckpoint: r.finalCheckpoint, validationDice: r.validation?.foreground_mean.Dice ?? null });
@@ -206,7 +210,7 @@ function entryArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof pars
 
 /**
  * `train.ts [--fold N|all]... [--continue] [--backend B] [--epochs N] [--iterations N] [--val-iterations N]
- *  [--batch-size N] [--seed S] [--val] [--npz] [--no-validation] [--no-mirror] [--quiet]`
+ *  [--batch-size N] [--seed S] [--val] [--npz] [--no-validation] [--no-mirror] [--engine auto|onnx|tfjs] [--quiet]`
  */
 export async function trainMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
   const { values } = entryArgs({
@@ -226,10 +230,12 @@ export async function trainMain(build: BuildHandle, configuration: string, argv:
       npz: { type: 'boolean' },
       'no-validation': { type: 'boolean' },
       'no-mirror': { type: 'boolean' },
+      engine: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
   const report = await trainConfiguration(build, configuration, {
+    engine: parseEngine(values.engine),
     folds: values.fold?.map(parseFold),
     resume: values.continue ?? false,
     backend: values.backend,
@@ -259,11 +265,13 @@ export interface PredictorOptions {
   readonly step?: number;
   readonly backend?: string;
   /**
-   * What runs the network: 'tfjs' (default; the selected tfjs backend) or 'onnx' (onnxruntime-node: each fold's
-   * checkpoint exported to ONNX in memory, runtime/onnx). Same segmentation up to float rounding.
+   * What runs the network (runtime/onnx/engine.ts): 'auto' (default: onnxruntime-node when it loads, each fold's
+   * checkpoint converted to ONNX in memory; tfjs for a GPU backend such as tfjs-node-gpu, or, with one loud stderr
+   * line, when onnxruntime cannot be loaded), 'onnx' (onnxruntime only; NNU6107 when it cannot be loaded) or
+   * 'tfjs' (the selected tfjs backend). Same segmentation up to float rounding.
    */
-  readonly engine?: 'tfjs' | 'onnx';
-  /** onnxruntime intra-op threads (engine 'onnx'; default all cores) */
+  readonly engine?: EngineChoice;
+  /** onnxruntime intra-op threads (default NNUC_THREADS, else all cores) */
   readonly threads?: number;
 }
 
@@ -327,7 +335,7 @@ export function trainedFolds(build: BuildHandle, configuration: string, checkpoi
   return candidates.filter((f) => existsSync(join(foldDir(build.buildDir, configuration, f), CHECKPOINT_NAMES[checkpoint])));
 }
 
-async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration: string, opts: PredictorOptions): Promise<{ folds: (number | 'all')[]; fns: NetworkFn[]; dispose: () => void }> {
+async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration: string, engine: EngineName, opts: PredictorOptions): Promise<{ folds: (number | 'all')[]; fns: NetworkFn[]; dispose: () => void }> {
   const which = opts.checkpoint ?? 'final';
   const folds = opts.folds ? [...opts.folds] : trainedFolds(build, configuration, which);
   if (folds.length === 0) throw new NnucError('NNU7006', `configuration ${configuration} has no trained fold (${CHECKPOINT_NAMES[which]} in ${join(build.buildDir, 'results', configuration)})`);
@@ -339,10 +347,11 @@ async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration
     if (ck.state.trainHash !== plan.hashes.train) {
       throw new NnucError('NNU9104', `fold ${fold} of ${configuration} was trained with other training settings (train hash ${ck.state.trainHash.slice(0, 12)}, plan ${plan.hashes.train.slice(0, 12)})`);
     }
-    if (opts.engine === 'onnx') onnx.push(onnxModelOfCheckpoint(plan, configuration, ck));
+    // the architecture of this configuration (cascade stages included: image + one-hot input channels)
+    if (engine === 'onnx') onnx.push(onnxModelOfWeights(arch, ck.weights, { configuration, train_hash: plan.hashes.train }));
     else nets.push(buildNetwork(arch, { weights: ck.weights, trainable: false }));
   }
-  if (opts.engine === 'onnx') {
+  if (engine === 'onnx') {
     const o = await openOnnxNetworks(onnx, { threads: opts.threads });
     return { folds, fns: o.fns, dispose: () => { o.release().catch(() => undefined); } };
   }
@@ -354,8 +363,9 @@ async function loadNetworks(build: BuildHandle, plan: RuntimePlan, configuration
 /** Loads the trained folds of a configuration once for in-memory prediction. */
 export async function loadPredictor(build: BuildHandle, configuration: string, opts: PredictorOptions = {}): Promise<LoadedPredictor> {
   const plan = checkBuild(build);
-  if (opts.engine !== 'onnx') await selectBackend(opts.backend ?? 'auto');
-  const { folds, fns, dispose } = await loadNetworks(build, plan, configuration, opts);
+  const engine = await resolveEngine(opts.engine, opts.backend);
+  if (engine === 'tfjs') await selectBackend(opts.backend ?? 'auto');
+  const { folds, fns, dispose } = await loadNetworks(build, plan, configuration, engine, opts);
   const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
   return wrapPredictor(configuration, folds, new CasePredictor(settings, fns), dispose);
 }
@@ -436,8 +446,9 @@ export type PredictFolderReport = FolderPredictionReport;
 /** Predicts every case of a folder with a configuration's trained folds (resumable). */
 export async function predictConfiguration(build: BuildHandle, configuration: string, opts: PredictFolderOptions): Promise<PredictFolderReport> {
   const plan = checkBuild(build);
-  if (opts.engine !== 'onnx') await selectBackend(opts.backend ?? 'auto');
-  const { fns, dispose } = await loadNetworks(build, plan, configuration, opts);
+  const engine = await resolveEngine(opts.engine, opts.backend);
+  if (engine === 'tfjs') await selectBackend(opts.backend ?? 'auto');
+  const { fns, dispose } = await loadNetworks(build, plan, configuration, engine, opts);
   try {
     const settings = inferenceSettingsFromPlan(plan, configuration, { mirror: opts.mirror, tileStepSize: opts.step });
     return await predictFolder(new CasePredictor(settings, fns), resolve(opts.input), resolve(opts.output), {
@@ -454,7 +465,7 @@ export async function predictConfiguration(build: BuildHandle, configuration: st
   }
 }
 
-/** `predict.ts -i IN -o OUT [--folds 0,1] [--checkpoint final|best|latest] [--no-mirror] [--step S] [--save-probabilities] [--previous-stage DIR] [--backend B]` */
+/** `predict.ts -i IN -o OUT [--folds 0,1] [--checkpoint final|best|latest] [--no-mirror] [--step S] [--save-probabilities] [--previous-stage DIR] [--backend B] [--engine auto|onnx|tfjs]` */
 export async function predictMain(build: BuildHandle, configuration: string, argv: readonly string[]): Promise<void> {
   const { values } = entryArgs({
     args: [...argv],
@@ -471,6 +482,7 @@ export async function predictMain(build: BuildHandle, configuration: string, arg
       'previous-stage': { type: 'string' },
       overwrite: { type: 'boolean' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -489,6 +501,7 @@ export async function predictMain(build: BuildHandle, configuration: string, arg
     previousStage: values['previous-stage'] ?? null,
     overwrite: values.overwrite ?? false,
     backend: values.backend,
+    engine: parseEngine(values.engine),
     quiet: values.quiet ?? false,
   });
   process.stdout.write(`${configuration}: ${r.predicted.length} case(s) predicted, ${r.skipped.length} already done\n`);

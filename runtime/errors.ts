@@ -105,6 +105,7 @@ export const RUNTIME_ERRORS = {
   NNU6104: { title: 'unknown backend', hint: 'backends: auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu' },
   NNU6105: { title: 'ONNX export failed', hint: 'the network uses an operation outside the exporter\'s op set' },
   NNU6106: { title: 'ONNX inference failed', hint: 'check that the .onnx file was written by nnuc export and matches the input shape' },
+  NNU6107: { title: 'onnxruntime-node unavailable', hint: 'reinstall onnxruntime-node (npm ci; offline installs need onnxruntime-node-install=skip in .npmrc), or run the network on tfjs with --engine tfjs' },
   // NNU8xxx scale-out (nnuc jobs, sharded prediction)
   NNU8001: { title: 'invalid part', hint: '--part takes I/N: part I (0-based, as nnU-Net\'s part_id) of N (num_parts), 0 <= I < N, e.g. --part 0/4' },
   NNU8010: { title: 'job scripts cannot be written', hint: 'a name or option cannot be used in a job script: see the message, then rerun nnuc jobs' },

@@ -215,7 +215,7 @@ test('nnuc predict EXPORT_DIR (onnxruntime) gives the labels of nnuc predict BUI
   const a = join(dir, 'pred-export'), b = join(dir, 'pred-build');
   const outA = ok('predict', join(dir, 'exp'), '-i', input, '-o', a, '--save-probabilities', '--no-mirror', '-q');
   assert.match(outA, /^3d_fullres \(export, onnxruntime, folds 0, 1\): 1 case\(s\) predicted, 0 already done -> /);
-  ok('predict', build, '-i', input, '-o', b, '--save-probabilities', '--no-mirror', '-q'); // find-best's selection + post-processing
+  ok('predict', build, '-i', input, '-o', b, '--save-probabilities', '--no-mirror', '--engine', 'tfjs', '-q'); // find-best's selection + post-processing
   return Promise.all([readVolume([join(a, `${CASE}.nii.gz`)]), readVolume([join(b, `${CASE}.nii.gz`)])]).then(([sa, sb]) => {
     assert.deepEqual(sa.shape, sb.shape);
     assert.deepEqual(sa.itk, sb.itk);
@@ -238,7 +238,7 @@ test('in-memory: Predictor engine onnx, loadExportedPredictor and the generated 
   const volume = await readVolume([join(input, `${CASE}_0000.nii.gz`)]);
   const b = openBuild(build);
   const opts = { folds: [0] as (number | 'all')[] }; // test-time mirroring on (8 passes per tile)
-  const tfjsP = await loadPredictor(b, '3d_fullres', opts);
+  const tfjsP = await loadPredictor(b, '3d_fullres', { ...opts, engine: 'tfjs' });
   const ref = await tfjsP.predict(volume, { saveProbabilities: true });
   tfjsP.dispose();
   registerRuntimeResolution();

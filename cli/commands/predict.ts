@@ -1,7 +1,7 @@
 /**
  * `nnuc predict BUILD_DIR -i INPUT_DIR -o OUTPUT_DIR [-c CONFIGURATION...] [--folds 0,1,...]
  *   [--checkpoint final|best|latest] [--no-mirror] [--step S] [--save-probabilities] [--previous-stage DIR]
- *   [--part I/N] [--no-postprocessing] [--backend B] [--overwrite] [--quiet]`
+ *   [--part I/N] [--no-postprocessing] [--backend B] [--engine auto|onnx|tfjs] [--overwrite] [--quiet]`
  *
  * Predicts a folder of cases ({CASE}_{CCCC}{file_ending}) with the trained folds of a configuration
  * (folds' logits averaged, sliding window with Gaussian weighting and test-time mirroring, as nnU-Net).
@@ -11,6 +11,9 @@
  * applied to each segmentation before its single atomic write. A cascade stage without --previous-stage gets its
  * previous stage predicted first into OUTPUT_DIR/.stages/<previous>. Without a selection it uses 3d_fullres or
  * the first trained configuration in plan order. Resumable: predicted cases are skipped.
+ * The network runs on onnxruntime-node by default (each fold's checkpoint converted to ONNX in memory); tfjs with
+ * --engine tfjs, with --backend tfjs-node-gpu, or (one loud stderr line) when onnxruntime cannot be loaded
+ * (runtime/onnx/engine.ts).
  * With --part I/N every step (previous stage, members, ensemble, post-processing) covers only the cases of part I,
  * so N parts may write the same output folder at once (runtime/inference/predict.ts, ensemblePredictions).
  */
@@ -26,6 +29,7 @@ import { CHECKPOINT_NAMES } from '../../runtime/training/checkpoint.js';
 import { UsageError } from '../main.js';
 import { isExportFolder } from '../../runtime/inference/exported-manifest.js';
 import { predictFromExportCli } from './export.js';
+import { ENGINE_NAMES, type EngineChoice } from '../../runtime/onnx/engine.js';
 
 interface PredictCliOptions {
   input: string;
@@ -40,6 +44,7 @@ interface PredictCliOptions {
   part?: string;
   postprocessing: boolean;
   backend?: string;
+  engine: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -68,12 +73,17 @@ export function register(program: Command): void {
     .option('--previous-stage <dir>', 'cascade: the 3d_lowres predictions of the same cases')
     .option('--part <I/N>', 'predict only part I (0-based) of N of the sorted cases, for sharding over jobs')
     .option('--no-postprocessing', 'do not apply the post-processing selected by find-best')
-    .option('--backend <name>', 'auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu', 'auto')
+    .option('--backend <name>', 'tfjs backend (used when the engine is tfjs): auto, onednn, wasm, cpu, tfjs-node, tfjs-node-gpu', 'auto')
+    .option('--engine <name>', `what runs the network: ${ENGINE_NAMES.join(', ')} (auto: onnxruntime; tfjs with --backend tfjs-node-gpu or when onnxruntime cannot be loaded)`, 'auto')
     .option('--overwrite', 'predict cases again even when their output exists')
     .option('-q, --quiet', 'no progress output')
     .action(async (buildDirArg: string, o: PredictCliOptions) => {
       // an nnuc export folder (nnuc-export.json): its ONNX networks on onnxruntime (cli/commands/export.ts)
-      if (isExportFolder(buildDirArg)) return predictFromExportCli(buildDirArg, o);
+      if (!(ENGINE_NAMES as readonly string[]).includes(o.engine)) throw new UsageError(`--engine is ${ENGINE_NAMES.join(', ')} (got '${o.engine}')`);
+      if (isExportFolder(buildDirArg)) {
+        if (o.engine === 'tfjs') throw new UsageError('an export folder runs on onnxruntime only: --engine tfjs does not apply (predict with the build folder instead)');
+        return predictFromExportCli(buildDirArg, o);
+      }
       const buildDir = resolve(buildDirArg);
       if (!existsSync(join(buildDir, 'plan.json'))) throw new UsageError(`${buildDirArg} has no plan.json (run nnuc compile --out ${buildDirArg} first)`);
       const build = openBuild(buildDir);
@@ -105,6 +115,7 @@ export function register(program: Command): void {
         ...(step !== undefined ? { step } : {}),
         overwrite: o.overwrite ?? false,
         backend: o.backend,
+        engine: o.engine as EngineChoice,
         quiet: o.quiet ?? false,
         ...(part ? { part } : {}),
       };

@@ -1,6 +1,6 @@
 /**
  * `nnuc train BUILD_DIR --configuration C --fold N|all [--epochs E] [--iterations I] [--val-iterations V]
- *  [--batch-size B] [--continue] [--seed S] [--workers N] [--val] [--npz] [--no-validation] [--no-mirror] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--quiet]`
+ *  [--batch-size B] [--continue] [--seed S] [--workers N] [--val] [--npz] [--no-validation] [--no-mirror] [--backend auto|onednn|wasm|cpu|tfjs-node|tfjs-node-gpu] [--allow-cpu] [--engine auto|onnx|tfjs] [--quiet]`
  *
  * Trains one fold as nnU-Net's nnUNetTrainer (runtime/training/run.ts) on the plan's preprocessed data
  * (run `nnuc preprocess` first). Writes BUILD_DIR/results/<C>/fold_<f>/: checkpoint_{best,final}.nnuc,
@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../main.js';
 import { trainFromPlan } from '../../runtime/training/run.js';
 import { BACKEND_NAMES, selectBackend } from '../../runtime/backends/index.js';
+import { ENGINE_NAMES, type EngineChoice } from '../../runtime/onnx/engine.js';
 import { defaultWorkers } from '../../runtime/util/workers.js';
 
 interface Opts {
@@ -34,6 +35,7 @@ interface Opts {
   mirror?: boolean;
   workers?: string;
   npz?: boolean;
+  engine?: string;
 }
 
 function posInt(v: string | undefined, name: string, min = 1): number | undefined {
@@ -62,10 +64,12 @@ export function register(program: Command): void {
     .option('--npz', 'the final validation also writes probabilities (<case>.npz + <case>.props.json), needed by find-best for ensembles')
     .option('--no-validation', 'skip the final sliding-window validation of the fold')
     .option('--no-mirror', 'final validation without test-time mirroring')
+    .option('--engine <name>', `what runs the network in the final validation: ${ENGINE_NAMES.join(', ')} (auto: onnxruntime, tfjs on a GPU backend or when onnxruntime cannot be loaded)`, 'auto')
     .option('-w, --workers <n>', 'augmentation worker threads beside training (default: CPUs - 1, at most 4; 0 = main thread)')
     .option('-q, --quiet', 'no progress bar')
     .action(async (buildDir: string, opts: Opts) => {
       const fold: number | 'all' = opts.fold === 'all' ? 'all' : (posInt(opts.fold, '--fold', 0) as number);
+      if (!(ENGINE_NAMES as readonly string[]).includes(opts.engine ?? 'auto')) throw new UsageError(`--engine is ${ENGINE_NAMES.join(', ')} (got '${opts.engine}')`);
       const backend = await selectBackend(opts.backend ?? 'auto', { allowCpu: Boolean(opts.allowCpu) });
       const backendName = backend.name;
       const res = await trainFromPlan({
@@ -84,6 +88,7 @@ export function register(program: Command): void {
         skipValidation: opts.validation === false,
         validationMirror: opts.mirror !== false,
         saveProbabilities: Boolean(opts.npz),
+        engine: (opts.engine ?? 'auto') as EngineChoice,
         workers: opts.workers !== undefined ? (posInt(opts.workers, '--workers', 0) as number) : Math.max(0, Math.min(4, (await defaultWorkers()) - 1)),
       });
       const dice = res.validation ? `, validation mean foreground Dice ${res.validation.foreground_mean.Dice.toFixed(4)}` : '';

@@ -11,6 +11,7 @@
  *   exportBuild({buildDir, plan, configuration, folds?, outDir, opset?}): ExportBuildResult
  *   exportableFolds(buildDir, plan, configuration): (number | 'all')[]    folds with checkpoint_final
  *   onnxModelOfCheckpoint(plan, configuration, ck, opset?): Uint8Array   one fold's ONNX bytes
+ *   onnxModelOfWeights(arch, weights, metadata?, opset?): Uint8Array    any trained network's ONNX bytes (in memory)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { inferenceSettingsFromPlan } from '../inference/predict.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { EXPORT_FORMAT, MANIFEST_FILE, manifestText, validateExportManifest, type ExportManifest, type ExportedModel } from '../inference/exported-manifest.js';
-import { exportUNetToOnnx } from './unet-export.js';
+import { exportUNetToOnnx, type WeightLike } from './unet-export.js';
 
 export const DEFAULT_OPSET = 17;
 /** Opsets whose definitions of the exported ops are the ones the writer emits. */
@@ -81,6 +82,15 @@ export function onnxModelOfCheckpoint(plan: RuntimePlan, configuration: string, 
   }
   checkOpset(opset);
   return exportUNetToOnnx(networkArchitecture(plan, configuration), ck.weights, { configuration, train_hash: plan.hashes.train }, opset);
+}
+
+/**
+ * ONNX bytes of a network given its architecture and weights (in-memory prediction and validation on onnxruntime;
+ * `arch` includes the input channels of a cascade stage; deep supervision is dropped: full-resolution head only).
+ */
+export function onnxModelOfWeights(arch: ArchitectureSpec, weights: ReadonlyMap<string, WeightLike>, metadata: Record<string, string> = {}, opset = DEFAULT_OPSET): Uint8Array {
+  checkOpset(opset);
+  return exportUNetToOnnx({ ...arch, deepSupervision: false }, weights, metadata, opset);
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -4,16 +4,12 @@
  * channels-first float32 input [N, C, ...spatial] → logits [N, classes, ...spatial].
  */
 import { NnucError } from '../errors.js';
+import { onnxThreads, requireOnnxRuntime } from './engine.js';
 
 type Ort = typeof import('onnxruntime-node');
-let ortMod: Ort | undefined;
-async function ort(): Promise<Ort> {
-  if (!ortMod) ortMod = await import('onnxruntime-node');
-  return ortMod;
-}
 
 export interface OnnxSessionOptions {
-  /** intra-op threads (default: all cores) */
+  /** intra-op threads (default: NNUC_THREADS, else all cores; runtime/onnx/engine.ts onnxThreads) */
   threads?: number;
 }
 
@@ -21,11 +17,11 @@ export class OnnxSession {
   private constructor(private readonly ortLib: Ort, private readonly session: import('onnxruntime-node').InferenceSession) {}
 
   static async create(model: Uint8Array | string, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
-    const o = await ort();
+    const o = await requireOnnxRuntime();
     const so: import('onnxruntime-node').InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+      intraOpNumThreads: opts.threads ?? onnxThreads(),
     };
     try {
       const s = typeof model === 'string' ? await o.InferenceSession.create(model, so) : await o.InferenceSession.create(model, so);

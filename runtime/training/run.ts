@@ -7,11 +7,13 @@
  * After the last epoch (or alone with `validationOnly`, nnU-Net's --val) the fold's final validation runs
  * (runtime/inference/validation.ts): predictions in fold_<f>/validation/ (+ probabilities with
  * `saveProbabilities`, nnU-Net's --npz), evaluated against the references (referenceDir) into summary.json.
+ * Its network runs on the engine `engine` (runtime/onnx/engine.ts; default 'auto': the trained UNet converted to
+ * ONNX in memory on onnxruntime-node, tfjs on a GPU backend or when onnxruntime cannot be loaded).
  *
  * Cascade (spec §7), folder layout:
  *   BUILD_DIR/results/<previous>/predicted_next_stage/<next>/<case>.npz   (predictedNextStageDir)
  * written by the final validation of every fold of a configuration with a next_stage (3d_lowres): key `seg`,
- * float32 label values at the next stage's preprocessed shape [X, Y, Z]. Training a configuration with a
+ * uint8 label values (float32 in files of older versions, still read) at the next stage's preprocessed shape [X, Y, Z]. Training a configuration with a
  * previous_stage (3d_cascade_fullres) reads them for every training and validation case (NNU6040 when one is
  * missing: train all folds of the previous stage first).
  */
@@ -21,6 +23,9 @@ import { buildNetwork, type UNet } from '../networks/unet.js';
 import { nextStageFile, validateFold } from '../inference/validation.js';
 import { inferenceSettingsFromPlan } from '../inference/predict.js';
 import { tfjsNetwork } from '../inference/network.js';
+import { openOnnxNetworks } from '../inference/exported.js';
+import { onnxModelOfWeights } from '../onnx/export-build.js';
+import { resolveEngine, type EngineChoice } from '../onnx/engine.js';
 import { labelSpecFromPlanDataset } from '../evaluation/labels.js';
 import type { EvaluationSummary } from '../evaluation/metrics.js';
 import { existsSync } from 'node:fs';
@@ -59,6 +64,8 @@ export interface TrainFromPlanOptions {
   workers?: number;
   /** the final validation also writes probabilities (<case>.npz + <case>.props.json; nnU-Net's --npz) */
   saveProbabilities?: boolean;
+  /** what runs the network in the final validation (default 'auto'; runtime/onnx/engine.ts) */
+  engine?: EngineChoice;
 }
 
 function num(v: unknown): number | undefined {
@@ -202,36 +209,43 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const validate = async (net: UNet): Promise<EvaluationSummary | null> => {
     const settings = inferenceSettingsFromPlan(plan, o.configuration, { mirror: o.validationMirror ?? true });
-    const fn = tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true });
-    // a configuration with a next stage also exports the segmentations the next stage trains on
-    let nextStage: { dir: string; shapeOf: (id: string) => readonly number[] } | undefined;
-    const next = conf.next_stage;
-    if (next && plan.configurations[next]) {
-      const nextStoreDir = join(o.buildDir, 'preprocessed', planConfiguration(plan, next).data_identifier);
-      if (existsSync(join(nextStoreDir, 'store.json'))) {
-        const nextStore = openPreprocessedStore(nextStoreDir);
-        nextStage = { dir: predictedNextStageDir(o.buildDir, o.configuration, next), shapeOf: (id) => nextStore.header(id).shape.slice(1) };
-      } else {
-        print(`Predicting the next stage ${next} skipped: its preprocessed data (${nextStoreDir}) are missing; run nnuc preprocess for it first, then nnuc train --val`);
+    const engine = await resolveEngine(o.engine, o.backendName);
+    // onnx: the trained weights converted to ONNX in memory (the network as inference uses it: full-res head)
+    const onnx = engine === 'onnx' ? await openOnnxNetworks([onnxModelOfWeights(net.arch, net.getWeights(), { configuration: o.configuration, train_hash: plan.hashes.train })]) : null;
+    const fn = onnx ? onnx.fns[0] : tfjsNetwork(tf, (x) => net.forward(x), { channelsLast: true });
+    try {
+      // a configuration with a next stage also exports the segmentations the next stage trains on
+      let nextStage: { dir: string; shapeOf: (id: string) => readonly number[] } | undefined;
+      const next = conf.next_stage;
+      if (next && plan.configurations[next]) {
+        const nextStoreDir = join(o.buildDir, 'preprocessed', planConfiguration(plan, next).data_identifier);
+        if (existsSync(join(nextStoreDir, 'store.json'))) {
+          const nextStore = openPreprocessedStore(nextStoreDir);
+          nextStage = { dir: predictedNextStageDir(o.buildDir, o.configuration, next), shapeOf: (id) => nextStore.header(id).shape.slice(1) };
+        } else {
+          print(`Predicting the next stage ${next} skipped: its preprocessed data (${nextStoreDir}) are missing; run nnuc preprocess for it first, then nnuc train --val`);
+        }
       }
+      const gtDir = referenceDir(o.buildDir, plan.dataset.path);
+      const r = await validateFold({
+        settings,
+        net: fn,
+        source: store,
+        caseIds: split.val,
+        outputDir: join(outputDir, 'validation'),
+        gtDir,
+        fileEnding: plan.dataset.file_ending,
+        saveProbabilities: o.saveProbabilities ?? false,
+        ...(nextStage ? { nextStage } : {}),
+        ...(prevDir ? { previousStageDir: prevDir } : {}),
+        quiet: o.quiet,
+        print,
+      });
+      if (nextStage) print(`Next stage ${next}: segmentations of ${split.val.length} case(s) written to ${nextStage.dir}`);
+      return r.summary;
+    } finally {
+      await onnx?.release();
     }
-    const gtDir = referenceDir(o.buildDir, plan.dataset.path);
-    const r = await validateFold({
-      settings,
-      net: fn,
-      source: store,
-      caseIds: split.val,
-      outputDir: join(outputDir, 'validation'),
-      gtDir,
-      fileEnding: plan.dataset.file_ending,
-      saveProbabilities: o.saveProbabilities ?? false,
-      ...(nextStage ? { nextStage } : {}),
-      ...(prevDir ? { previousStageDir: prevDir } : {}),
-      quiet: o.quiet,
-      print,
-    });
-    if (nextStage) print(`Next stage ${next}: segmentations of ${split.val.length} case(s) written to ${nextStage.dir}`);
-    return r.summary;
   };
   if (o.validationOnly) {
     const ck = loadCheckpoint(join(outputDir, CHECKPOINT_NAMES.final));

@@ -4,7 +4,7 @@
 //
 // Prediction entry of configuration "3d_fullres": every case of a folder, ensembling the trained folds.
 //   nnuc run BUILD_DIR/3d_fullres/predict.ts -i INPUT_DIR -o OUTPUT_DIR [--folds 0,1,2,3,4]
-// Options: --no-mirror, --step S, --save-probabilities, --previous-stage DIR (cascade), --backend NAME.
+// Options: --no-mirror, --step S, --save-probabilities, --previous-stage DIR (cascade), --engine auto|onnx|tfjs, --backend NAME.
 // Inputs are named {CASE}_{CCCC}{file ending}, one file per channel, as in nnU-Net.
 import { isMainModule, predictConfiguration, predictMain, runMain, type PredictFolderOptions, type PredictFolderReport } from 'nnuc/runtime';
 import { BUILD } from '../index.js';

@@ -6,7 +6,7 @@
 // predict(volume) for as many volumes as needed.
 //
 //   const predictor = await Predictor.load();            // every trained fold, or { folds: [0] }
-//   // or { engine: 'onnx' } (onnxruntime), or Predictor.fromExport('EXPORT_DIR') (a folder nnuc export wrote)
+//   // runs on onnxruntime by default ({ engine: 'tfjs' } for tfjs), or Predictor.fromExport('EXPORT_DIR') (nnuc export)
 //   const seg = await predictor.predict({ data, shape: [C, z, y, x], spacing: [sz, sy, sx] });
 //   predictor.dispose();
 import { loadPredictor, loadPredictorFromExport, type LoadedPredictor, type PredictOptions, type PredictorOptions, type Segmentation, type Volume } from 'nnuc/runtime';
