@@ -205,10 +205,12 @@ async function main(): Promise<void> {
   let backendLine = '';
   const trainStart = Date.now();
   try {
-    await nnuc(`train ${CONFIGURATION} fold ${FOLD}`, trainArgs, (line, t) => {
+    await nnuc(`train ${CONFIGURATION} fold ${FOLD}`, trainArgs, (raw, t) => {
+      // the training log's lines start with nnU-Net's timestamp ("2024-01-31 12:34:56.123456: ")
+      const line = raw.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: /, '');
       if (line.startsWith('Training done.')) trainingDoneAt = t;
       if (line.startsWith('Mean Validation Dice')) validationDoneAt = t;
-      if (line.startsWith('Training ') && line.includes('backend')) backendLine = line;
+      if (line.startsWith('Training ') && line.includes(', backend ')) backendLine = line;
     });
   } finally {
     clearInterval(sampler);
