@@ -1,12 +1,15 @@
 /**
  * Per-kernel speed of the no-native fallback against the stock tfjs kernels it replaces: conv3d forward,
- * input gradient and filter gradient of one 3x3x3 32->32 layer, on stock 'wasm' / stock 'cpu' and on nnuc's
- * im2col kernels ('wasm' patched, 'nnuc-cpu'); and on 'onednn' when built. Prints GFLOP/s and speedups.
+ * input gradient and filter gradient of one 3x3x3 C->C layer, on stock 'wasm' / stock 'cpu' and on nnuc's
+ * fallback kernels ('wasm' patched, 'nnuc-cpu': direct WebAssembly SIMD, or im2col with
+ * NNUC_FALLBACK_CONV=im2col); and on 'onednn' when built. Prints GFLOP/s and speedups. One timing each:
+ * bench/fallback.ts interleaves stock and nnuc, takes the best of several and adds the training step.
  *   node --import tsx bench/conv-kernels.ts [size=16] [channels=32]
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../runtime/backends/index.js';
+import { fallbackConvKind } from '../runtime/backends/fallback-kernels.js';
 
 const S = Number(process.argv[2] ?? 16), C = Number(process.argv[3] ?? 32);
 const xs = [1, S, S, S, C], ws = [3, 3, 3, C, C];
@@ -40,9 +43,10 @@ const stockWasm = time('stock wasm');
 await tf.setBackend('cpu');
 const stockCpu = time('stock cpu');
 await selectBackend('wasm', { quiet: true });
-const w = time('nnuc wasm (im2col)');
+const kind = fallbackConvKind();
+const w = time(`nnuc wasm (${kind})`);
 await selectBackend('cpu', { quiet: true });
-const c = time('nnuc-cpu (im2col)');
+const c = time(`nnuc-cpu (${kind})`);
 console.log(`speedup: wasm ${(stockWasm / w).toFixed(1)}x, cpu ${(stockCpu / c).toFixed(1)}x (stock wasm's input grad is also wrong)`);
 try {
   await selectBackend('onednn', { quiet: true });

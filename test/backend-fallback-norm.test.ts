@@ -29,8 +29,9 @@ test('fused InstanceNorm+LeakyReLU on wasm and nnuc-cpu equals the composite on 
     const n = shape.reduce((a, b) => a * b, 1), C = shape[shape.length - 1];
     const x = rand(n, 2, 0.7), g = rand(C, 1, 0.2), b = rand(C, 0.5), r = rand(n);
     const run = (fused: boolean) => tf.tidy(() => {
-      const f = (xt: tf.Tensor, gt: tf.Tensor, bt: tf.Tensor) => (fused ? instanceNormLeakyRelu : instanceNormLeakyReluComposite)(
-        xt, gt as tf.Tensor1D, bt as tf.Tensor1D, { eps: 1e-5, slope });
+      // the op's input made inside an inner tidy, as in the network's conv blocks (disposed before backward)
+      const f = (xt: tf.Tensor, gt: tf.Tensor, bt: tf.Tensor) => tf.tidy(() => (fused ? instanceNormLeakyRelu : instanceNormLeakyReluComposite)(
+        tf.mul(xt, 1.5), gt as tf.Tensor1D, bt as tf.Tensor1D, { eps: 1e-5, slope }));
       const args = [tf.tensor(x, shape), tf.tensor1d(g), tf.tensor1d(b)];
       const y = f(args[0], args[1], args[2]);
       const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(f(a, c, d), tf.tensor(r, shape))))(args);
@@ -46,6 +47,20 @@ test('fused InstanceNorm+LeakyReLU on wasm and nnuc-cpu equals the composite on 
       ['y', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => close(got[i], ref[i], `${backend} ${shape} slope ${slope}: ${name}`));
     }
   }
+});
+
+test('wasm Identity shares data: a clone keeps its values after the original is disposed, and frees nothing twice', async () => {
+  await selectBackend('wasm', { quiet: true });
+  const before = tf.memory().numTensors;
+  const x = tf.tensor([1.5, -2, 3, 4], [2, 2]);
+  const c = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(c.dataSync()), [1.5, -2, 3, 4]);
+  const d = tf.add(c, 1);
+  c.dispose();
+  assert.deepEqual(Array.from(d.dataSync()), [2.5, -1, 4, 5]);
+  d.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('wasm Slice and SplitV (non-contiguous boxes, int32 too) equal the cpu kernels', async () => {

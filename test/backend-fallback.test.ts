@@ -1,6 +1,6 @@
 /**
  * The no-native route: with the oneDNN addon hidden (NNUC_DISABLE_ONEDNN=1), selectBackend('auto') falls
- * back loudly to wasm; nnuc's im2col convolution kernels on 'wasm' and 'nnuc-cpu' equal tfjs's reference
+ * back loudly to wasm; nnuc's fallback convolution kernels on 'wasm' and 'nnuc-cpu' equal tfjs's reference
  * 'cpu' kernels (forward, gradients, conv3dTranspose, Conv2DBackpropFilter which stock wasm lacks).
  */
 import { test } from 'node:test';
@@ -43,7 +43,7 @@ test("selectBackend('auto') without the addon falls back to wasm and says so", a
   await assert.rejects(selectBackend('nonsense', { quiet: true }), (e: Error & { code?: string }) => e.code === 'NNU6104');
 });
 
-test('im2col kernels on wasm and nnuc-cpu equal the cpu reference (3D and 2D, gradients, transposed)', async () => {
+test('fallback convolution kernels (direct SIMD by default) on wasm and nnuc-cpu equal the cpu reference (3D and 2D, gradients, transposed)', async () => {
   await selectBackend('wasm', { quiet: true });
   registerNnucCpuBackend();
   type S3 = [number, number, number];

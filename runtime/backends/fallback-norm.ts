@@ -72,21 +72,32 @@ export function instanceNormBackward(dy: Float32Array, x: Float32Array, N: numbe
   return { dx, dgamma, dbeta };
 }
 
-const f32 = (t: tf.Tensor) => t.dataSync() as Float32Array;
+/**
+ * The data of t for reading now: the wasm backend's heap view (valid until the next tfjs allocation), the cpu
+ * backend's own array (dataSync returns it without a copy), else a copy.
+ */
+function host(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array };
+  if (typeof b.typedArrayFromHeap === 'function' && t.dtype === 'float32') return b.typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
+}
 
-/** The fused op for x = [N, ...spatial, C] float32 (slope 1 = plain InstanceNorm). */
+/**
+ * The fused op for x = [N, ...spatial, C] float32 (slope 1 = plain InstanceNorm). Only x goes through the
+ * engine's save() (a clone: shared data on cpu and, with wasm-kernels.ts's Identity, on wasm); the per-channel
+ * statistics and gamma/beta stay in the closure as arrays.
+ */
 export function fallbackInstanceNormLeakyRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, slope: number): tf.Tensor {
   const op = tf.customGrad(((xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const N = xt.shape[0], C = xt.shape[xt.rank - 1], S = xt.size / (N * C);
-    const { y, mean, rstd } = instanceNormForward(f32(xt), N, S, C, f32(g), f32(b), eps, slope);
-    const meanT = tf.tensor1d(mean), rstdT = tf.tensor1d(rstd);
-    save([xt, g, b, meanT, rstdT]);
+    const gv = Float32Array.from(g.dataSync() as Float32Array), bv = Float32Array.from(b.dataSync() as Float32Array);
+    const { y, mean, rstd } = instanceNormForward(host(xt), N, S, C, gv, bv, eps, slope);
+    save([xt]);
     return {
       value: tf.tensor(y, xt.shape, 'float32'),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, gs, bs, ms, rs] = saved;
-        const { dx, dgamma, dbeta } = instanceNormBackward(f32(dy), f32(xs), N, S, C, f32(ms), f32(rs), f32(gs), f32(bs), slope);
-        return [tf.tensor(dx, xs.shape, 'float32'), tf.tensor1d(dgamma), tf.tensor1d(dbeta)];
+        const { dx, dgamma, dbeta } = instanceNormBackward(host(dy), host(saved[0]), N, S, C, mean, rstd, gv, bv, slope);
+        return [tf.tensor(dx, xt.shape, 'float32'), tf.tensor1d(dgamma), tf.tensor1d(dbeta)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -3,11 +3,15 @@
  * SplitV (the gradient of Concat, i.e. of every skip connection) run element by element through a
  * TensorBuffer in tfjs-backend-wasm 4.22, allocating an index array per element (seconds per call and most
  * of a training step's time in garbage collection). Here: row copies between views of the wasm heap.
+ * Identity (tf.clone, and the engine's copy of every tensor a gradient saves) copies the whole tensor on
+ * stock wasm; here it shares the data with a reference count, as tfjs's cpu backend and wasm's own
+ * Reshape do (tensor data is immutable).
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyBox } from './fastkernels.js';
 
 type WasmBackend = {
+  incRef(dataId: unknown): void;
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
 };
@@ -22,6 +26,14 @@ export function registerWasmFastKernels(backendName = 'wasm'): void {
     tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc, setupFunc: old?.setupFunc });
   };
   const stock = (name: string) => tf.getKernel(name, backendName)?.kernelFunc as unknown as (a: Args) => tf.TensorInfo | tf.TensorInfo[];
+
+  const identity = stock('Identity');
+  reg('Identity', (args) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string') return identity(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
 
   const slice = stock('Slice');
   reg('Slice', (args) => {
