@@ -1,5 +1,5 @@
 /**
- * Convolution geometry shared by the native (oneDNN) and JavaScript (im2col) kernels: tfjs's conv info
+ * Convolution geometry shared by the native (oneDNN) and no-native (direct SIMD, im2col) kernels: tfjs's conv info
  * (NDHWC activations, DHWIO filters, explicit front/back pads) flattened to 24 integers, 2D as depth 1:
  *   [N, ID, IH, IW, IC, OC, OD, OH, OW, KD, KH, KW, sD, sH, sW, pFront, pTop, pLeft, pBack, pBottom, pRight,
  *    dD, dH, dW]
