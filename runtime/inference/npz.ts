@@ -1,8 +1,11 @@
 /**
  * numpy `.npy` / `.npz` for probability maps, so nnuc's `--save-probabilities` output and nnU-Net's are
  * interchangeable (spec §6.4 step 5: `{CASE}.npz` with key `probabilities`, C×original axes).
- * Writing: an uncompressed (stored) zip, which `np.load` reads. Reading: stored or deflated members, zip64 sizes
- * (numpy writes those with force_zip64), dtypes <f4, <f2, <f8, C order.
+ * Writing: an uncompressed (stored) zip, which `np.load` reads; members float32 ('<f4'), uint8 ('|u1') or int16
+ * ('<i2'), each `.npy` byte for byte what numpy's `np.save` writes for that array. Reading: stored or deflated
+ * members, zip64 sizes (numpy writes those with force_zip64), dtypes <f4, <f2, <f8, |u1, <i2, C order:
+ * `readNpz` / `decodeNpy` give float32 data (integers converted), `readNpzTyped` / `decodeNpyTyped` keep uint8
+ * and int16 as they are.
  */
 import { readFileSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
@@ -14,22 +17,43 @@ export interface NpyArray {
   readonly shape: number[];
 }
 
-/** The bytes of a C-order float32 `.npy` file (format 1.0). */
-export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
+/** Element types nnuc writes: float32 '<f4', uint8 '|u1', int16 '<i2'. */
+export type NpyData = Float32Array | Uint8Array | Int16Array;
+
+export interface NpyTypedArray {
+  readonly data: NpyData;
+  readonly shape: number[];
+}
+
+function descrOf(data: NpyData): string {
+  if (data instanceof Float32Array) return '<f4';
+  if (data instanceof Uint8Array) return '|u1';
+  if (data instanceof Int16Array) return '<i2';
+  throw new NnucError('NNU7021', 'npy: only float32, uint8 and int16 arrays are written');
+}
+
+/** The bytes of a C-order `.npy` file (format 1.0) of a float32, uint8 or int16 array, as `np.save` writes them. */
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
-  const le = new Float32Array(data); // copy (platforms are little-endian)
-  out.set(new Uint8Array(le.buffer), 10 + header.length);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length); // little-endian platforms
   return out;
 }
 
+/** A `.npy` array with float32 data (uint8 / int16 arrays converted; float16 / float64 rounded to float32). */
 export function decodeNpy(bytes: Uint8Array, file?: string): NpyArray {
+  const a = decodeNpyTyped(bytes, file);
+  return a.data instanceof Float32Array ? { data: a.data, shape: a.shape } : { data: Float32Array.from(a.data), shape: a.shape };
+}
+
+/** A `.npy` array: uint8 ('|u1') and int16 ('<i2') kept as Uint8Array / Int16Array, floats as Float32Array. */
+export function decodeNpyTyped(bytes: Uint8Array, file?: string): NpyTypedArray {
   const fail = (m: string): NnucError => new NnucError('NNU7021', m, file ? { file } : {});
   if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw fail('not a .npy array');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -47,8 +71,11 @@ export function decodeNpy(bytes: Uint8Array, file?: string): NpyArray {
   const off = hstart + hlen;
   const body = new Uint8Array(bytes.length - off); // aligned copy (Buffer#slice would be a view)
   body.set(bytes.subarray(off));
-  let data: Float32Array;
-  if (descr === '<f4') data = new Float32Array(body.buffer, body.byteOffset, n);
+  let data: NpyData;
+  if (body.length < n * ({ '|u1': 1, '<i2': 2, '<f2': 2, '<f4': 4, '<f8': 8 }[descr] ?? 0)) throw fail(`.npy data truncated (${descr}, shape (${shape.join(', ')}))`);
+  if (descr === '|u1') data = body.subarray(0, n);
+  else if (descr === '<i2') data = new Int16Array(body.buffer, body.byteOffset, n);
+  else if (descr === '<f4') data = new Float32Array(body.buffer, body.byteOffset, n);
   else if (descr === '<f8') data = Float32Array.from(new Float64Array(body.buffer, body.byteOffset, n));
   else if (descr === '<f2') {
     const h = new Uint16Array(body.buffer, body.byteOffset, n);
@@ -59,7 +86,7 @@ export function decodeNpy(bytes: Uint8Array, file?: string): NpyArray {
       const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
       data[i] = h[i] & 0x8000 ? -v : v;
     }
-  } else throw fail(`unsupported dtype ${descr} (float16/32/64 only)`);
+  } else throw fail(`unsupported dtype ${descr} (float16/32/64, uint8, int16 only)`);
   return { data, shape };
 }
 
@@ -163,24 +190,32 @@ function unzip(bytes: Uint8Array, file?: string): Map<string, Uint8Array> {
   return out;
 }
 
-/** Writes `{key}.npy` members into an .npz (atomic). */
-export function writeNpz(path: string, arrays: Record<string, NpyArray>): void {
+/** Writes `{key}.npy` members (float32, uint8 or int16) into an .npz (atomic). */
+export function writeNpz(path: string, arrays: Record<string, NpyTypedArray>): void {
   writeFileAtomic(
     path,
     zipStored(Object.entries(arrays).map(([k, a]) => ({ name: `${k}.npy`, data: encodeNpy(a.data, a.shape) }))),
   );
 }
 
+/** The arrays of an .npz, data as float32 (integer members converted). */
 export function readNpz(path: string): Record<string, NpyArray> {
+  const out: Record<string, NpyArray> = {};
+  for (const [k, a] of Object.entries(readNpzTyped(path))) out[k] = a.data instanceof Float32Array ? { data: a.data, shape: a.shape } : { data: Float32Array.from(a.data), shape: a.shape };
+  return out;
+}
+
+/** The arrays of an .npz, uint8 / int16 members kept as such. */
+export function readNpzTyped(path: string): Record<string, NpyTypedArray> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new NnucError('NNU4001', 'file not found', { file: path, cause: e });
   }
-  const out: Record<string, NpyArray> = {};
+  const out: Record<string, NpyTypedArray> = {};
   for (const [name, data] of unzip(bytes, path)) {
-    if (name.endsWith('.npy')) out[name.slice(0, -4)] = decodeNpy(data, path);
+    if (name.endsWith('.npy')) out[name.slice(0, -4)] = decodeNpyTyped(data, path);
   }
   return out;
 }

@@ -8,7 +8,7 @@
  * Cascade (spec §7):
  *  - a configuration with a next stage (3d_lowres) also writes each case's segmentation at the next stage's
  *    preprocessed shape (`nextStage`; runtime/training/run.ts puts them in
- *    `results/<configuration>/predicted_next_stage/<next>/<case>.npz`, key `seg`, float32 label values [X, Y, Z]);
+ *    `results/<configuration>/predicted_next_stage/<next>/<case>.npz`, key `seg`, uint8 label values (int16 / float32 when labels do not fit) [X, Y, Z]);
  *  - a cascade stage (3d_cascade_fullres) reads those files (`previousStageDir`) and appends the one-hot of
  *    the foreground labels to the image channels (cascade.ts `cascadeInput`), as nnU-Net's validation does.
  *
@@ -24,7 +24,7 @@ import { evaluateFolder } from '../evaluation/folder.js';
 import type { EvaluationSummary } from '../evaluation/metrics.js';
 import { exportPrediction, resampleProbabilities } from './export.js';
 import { cascadeInput, nextStageSegmentation } from './cascade.js';
-import { readNpz, writeNpz } from './npz.js';
+import { readNpz, writeNpz, type NpyData } from './npz.js';
 import type { NetworkFn } from './network.js';
 import { Predictor, type InferenceSettings } from './predict.js';
 
@@ -49,7 +49,7 @@ export interface ValidateFoldOptions {
   readonly saveProbabilities?: boolean;
   /**
    * For a configuration with a next stage (3d_lowres → 3d_cascade_fullres, spec §7): also write each case's
-   * segmentation at the next stage's preprocessed shape to `<dir>/<case>.npz` (key `seg`, float32 label values,
+   * segmentation at the next stage's preprocessed shape to `<dir>/<case>.npz` (key `seg`, uint8 label values (nextStageArray),
    * shape [X, Y, Z]). The target shape is `shapeOf(id)` (spatial axes, e.g. from the store's case header) or the
    * shape of the case loaded from `source` (the next stage's preprocessed store).
    */
@@ -122,7 +122,7 @@ export async function validateFold(o: ValidateFoldOptions): Promise<UnevaluatedV
       const [K, X, Y, Z] = logits.shape;
       const spacing = o.settings.export.configurationSpacing;
       const seg = nextStageSegmentation(logits.data, [K, X, Y, Z], target, spacing, o.settings.export.resample ?? resampleProbabilities, o.settings.labels);
-      writeNpz(nextStageFile(o.nextStage.dir, id), { seg: { data: Float32Array.from(seg), shape: target } });
+      writeNpz(nextStageFile(o.nextStage.dir, id), { seg: { data: nextStageArray(seg), shape: target } });
     }
     progress.tick(1, id);
   }
@@ -140,7 +140,22 @@ export async function validateFold(o: ValidateFoldOptions): Promise<UnevaluatedV
   return { summary, outputDir: o.outputDir, cases: o.caseIds.length };
 }
 
-/** Reads a previous stage's segmentation written by validateFold's `nextStage` (for training the cascade). */
+/**
+ * The `seg` member of a next-stage file: uint8 when every label is below 256 (nnU-Net stores these segmentations
+ * as integers too), int16 below 32768, else float32.
+ */
+export function nextStageArray(seg: ArrayLike<number>): NpyData {
+  let max = 0;
+  for (let i = 0; i < seg.length; i++) if (seg[i] > max) max = seg[i];
+  if (max < 256) return seg instanceof Uint8Array ? seg : Uint8Array.from(seg);
+  if (max < 32768) return Int16Array.from(seg);
+  return Float32Array.from(seg);
+}
+
+/**
+ * Reads a previous stage's segmentation written by validateFold's `nextStage` (for training the cascade), as
+ * float32 label values whatever the stored dtype (uint8 / int16 now, float32 in files of earlier versions).
+ */
 export function readNextStageSegmentation(dir: string, id: string): { data: Float32Array; shape: number[] } {
   const file = nextStageFile(dir, id);
   if (!existsSync(file)) throw new NnucError('NNU6040', `no previous-stage segmentation for case ${id}`, { file });
