@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -309,4 +309,29 @@ test('CLI exit codes: usage 2, coded failures 1 naming the file and the fix', as
   assert.match(r.err, /error NNU7055: the output folder holds files an export does not write \(notes\.txt\)/);
   assert.deepEqual(readdirSync(foreign), ['notes.txt']);
   for (const x of [missing, none, r]) assert.ok(!/\n\s+at /.test(x.err), 'no stack trace');
+});
+
+test('a selection whose postprocessing.json is gone: export and predict stop with NNU7030 naming --no-postprocessing, which then works', async () => {
+  const pp = join(build, 'results', '3d_fullres', 'crossval_results_folds_0_1', 'postprocessing.json');
+  const kept = `${pp}.kept`;
+  renameSync(pp, kept);
+  try {
+    const ex = await cli('export', build, '-o', join(dir, 'exp-nopp'), '-q');
+    assert.equal(ex.code, 1, ex.err);
+    assert.match(ex.err, /error NNU7030: the selected post-processing \(.*postprocessing\.json\) is missing\n {2}hint: run nnuc find-best again, or go on without post-processing: nnuc export .* --no-postprocessing/);
+    await cliOk('export', build, '-o', join(dir, 'exp-nopp'), '--no-postprocessing', '-q');
+    const m = readExportManifest(join(dir, 'exp-nopp'));
+    assert.equal(m.configuration, '3d_fullres'); // still find-best's selection
+    assert.deepEqual(m.postprocessing, { selected_by: 'find-best', steps: [] });
+    const pr = await cli('predict', build, '-i', input, '-o', join(dir, 'pred-nopp'), '-q');
+    assert.equal(pr.code, 1, pr.err);
+    assert.match(pr.err, /hint: run nnuc find-best again, or go on without post-processing: nnuc predict .* --no-postprocessing/);
+    await cliOk('predict', build, '-i', input, '-o', join(dir, 'pred-nopp'), '--no-postprocessing', '--no-mirror', '--folds', '0', '-q');
+    assert.ok(existsSync(join(dir, 'pred-nopp', `${CASE}.nii.gz`)));
+  } finally {
+    renameSync(kept, pp);
+  }
+  // with the file there, --no-postprocessing leaves the steps out of the export
+  await cliOk('export', build, '-o', join(dir, 'exp-nopp'), '--no-postprocessing', '-q');
+  assert.deepEqual(readExportManifest(join(dir, 'exp-nopp')).postprocessing, { selected_by: 'find-best', steps: [] });
 });

@@ -1,5 +1,5 @@
 /**
- * `nnuc export BUILD_DIR -o OUT [-c CONFIGURATION] [--folds 0,1,...] [--opset N] [--quiet]`
+ * `nnuc export BUILD_DIR -o OUT [-c CONFIGURATION] [--folds 0,1,...] [--opset N] [--no-postprocessing] [--quiet]`
  *
  * Writes a deployable folder: one ONNX network per trained fold (checkpoint_final), `nnuc-export.json` (every
  * setting inference needs, the post-processing find-best selected, the plan hashes, sha256 of each .onnx) and a
@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPlan } from '../../runtime/plan.js';
-import { readInferenceInformation } from '../../runtime/selection/find-best.js';
 import { exportBuild, exportableFolds, DEFAULT_OPSET, SUPPORTED_OPSETS } from '../../runtime/onnx/export-build.js';
+import { readSelection } from '../../runtime/inference/predict.js';
 import { predictExportFolder, readExportManifest } from '../../runtime/inference/exported.js';
 import { parsePart } from '../../runtime/util/shard.js';
 import { UsageError } from '../main.js';
@@ -22,6 +22,7 @@ interface ExportCliOptions {
   configuration?: string;
   folds?: string[];
   opset?: string;
+  postprocessing: boolean;
   quiet?: boolean;
 }
 
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option('-c, --configuration <name>', 'configuration to export (default: the find-best selection, else 3d_fullres or the first trained)')
     .option('--folds <folds...>', 'folds to export, e.g. 0,1,2 (default: every fold with checkpoint_final.nnuc)')
     .option('--opset <n>', `ONNX opset (${SUPPORTED_OPSETS.min}..${SUPPORTED_OPSETS.max})`, String(DEFAULT_OPSET))
+    .option('--no-postprocessing', "leave find-best's post-processing out of the export (also when its postprocessing.json is gone)")
     .option('-q, --quiet', 'no progress lines, no summary')
     .action(async (buildDirArg: string, o: ExportCliOptions) => {
       const buildDir = resolve(buildDirArg);
@@ -57,7 +59,7 @@ export function register(program: Command): void {
       const plan = readPlan(buildDir);
       let configuration = o.configuration;
       if (!configuration) {
-        const info = readInferenceInformation(join(buildDir, 'results'));
+        const info = readSelection(join(buildDir, 'results'), { postprocessing: o.postprocessing, command: `nnuc export ${buildDirArg} -o ${o.output}` });
         if (info && info.configurations.length === 1) configuration = info.configurations[0];
         else if (info) {
           throw new UsageError(`find-best selected an ensemble (${info.configurations.join(' + ')}); an export holds one configuration: pass -c (one folder per member)`);
@@ -71,7 +73,7 @@ export function register(program: Command): void {
         throw new UsageError(`configuration '${configuration}' is not in the plan (it has: ${plan.configuration_order.join(', ')})`);
       }
       const out = resolve(o.output);
-      const r = exportBuild({ buildDir, plan, configuration, outDir: out, opset, quiet: o.quiet ?? false, ...(folds ? { folds } : {}) });
+      const r = exportBuild({ buildDir, plan, configuration, outDir: out, opset, quiet: o.quiet ?? false, postprocessing: o.postprocessing, ...(folds ? { folds } : {}) });
       if (!o.quiet) {
         const m = r.manifest;
         process.stdout.write(

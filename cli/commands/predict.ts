@@ -21,8 +21,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openBuild, predictConfiguration, trainedFolds } from '../../runtime/api.js';
-import { readInferenceInformation } from '../../runtime/selection/find-best.js';
-import { ensemblePredictions } from '../../runtime/inference/predict.js';
+import { ensemblePredictions, readSelection } from '../../runtime/inference/predict.js';
 import { labelSpecFromPlanDataset } from '../../runtime/evaluation/labels.js';
 import { parsePart } from '../../runtime/util/shard.js';
 import { CHECKPOINT_NAMES } from '../../runtime/training/checkpoint.js';
@@ -92,7 +91,8 @@ export function register(program: Command): void {
       const step = o.step === undefined ? undefined : Number(o.step);
       if (step !== undefined && !(step > 0 && step <= 1)) throw new UsageError(`--step must be in (0, 1] (got '${o.step}')`);
       const part = o.part ? parsePart(o.part) : undefined;
-      const info = readInferenceInformation(join(buildDir, 'results'));
+      // find-best's selection applies without -c only
+      const info = o.configuration ? null : readSelection(join(buildDir, 'results'), { postprocessing: o.postprocessing, command: `nnuc predict ${buildDirArg} -i ${o.input} -o ${o.output}` });
       let configurations = o.configuration;
       if (!configurations) {
         if (info) configurations = info.configurations;

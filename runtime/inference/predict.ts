@@ -23,7 +23,7 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { NnucError } from '../errors.js';
+import { NnucError, isNnucError } from '../errors.js';
 import type { RuntimePlan } from '../plan.js';
 import { planConfiguration } from '../plan.js';
 import { preprocessArrays, preprocessFiles, settingsFromPlan, type CaseInput, type PreprocessSettings } from '../preprocessing/pipeline.js';
@@ -37,6 +37,7 @@ import type { NetworkFn } from './network.js';
 import { selectPart, type Part } from '../util/shard.js';
 import type { PostprocessingStep } from '../postprocessing/determine.js';
 import { ensembleCases, type EnsembleCasesReport } from '../selection/ensemble.js';
+import { locatePostprocessingFile, readInferenceInformation, type InferenceInformation } from '../selection/find-best.js';
 import { predictLogitsEnsemble, type Logits, type SlidingWindowOptions } from './predictor.js';
 import { computeGaussian } from './sliding-window.js';
 
@@ -309,4 +310,45 @@ export async function ensemblePredictions(
       quiet: opts.quiet,
     },
   );
+}
+
+/**
+ * find-best's selection as `nnuc predict` and `nnuc export` use it (`<resultsDir>/inference_information.json`;
+ * null without one). `postprocessing` false (their --no-postprocessing): the selected configuration(s) and folds
+ * without steps, even when the postprocessing.json the selection names is gone. With post-processing, such a
+ * selection is NNU7030 whose hint names `<command> --no-postprocessing`.
+ */
+export function readSelection(resultsDir: string, o: { postprocessing: boolean; command: string }): InferenceInformation | null {
+  const postprocessing = o.postprocessing;
+  try {
+    const info = readInferenceInformation(resultsDir);
+    return info && !postprocessing ? { ...info, postprocessingFile: null, postprocessing: [] } : info;
+  } catch (e) {
+    if (!isNnucError(e) || e.code !== 'NNU7030') throw e;
+    const bare = selectionWithMissingPostprocessing(resultsDir);
+    if (!bare) throw e;
+    if (postprocessing) {
+      throw new NnucError('NNU7030', e.message, {
+        ...(e.file ? { file: e.file } : {}),
+        hint: `run nnuc find-best again, or go on without post-processing: ${o.command} --no-postprocessing`,
+      });
+    }
+    return bare;
+  }
+}
+
+/** The selection of an inference_information.json whose postprocessing.json cannot be found (else null). */
+function selectionWithMissingPostprocessing(resultsDir: string): InferenceInformation | null {
+  let info: { best_model_or_ensemble?: { selected_model_or_models?: Array<{ configuration?: unknown }>; postprocessing_file?: unknown }; folds?: unknown };
+  try {
+    info = JSON.parse(readFileSync(join(resultsDir, 'inference_information.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
+  } catch {
+    return null;
+  }
+  const best = info.best_model_or_ensemble;
+  const configurations = (best?.selected_model_or_models ?? []).map((m) => m.configuration).filter((c): c is string => typeof c === 'string');
+  if (configurations.length === 0 || typeof best?.postprocessing_file !== 'string') return null;
+  if (locatePostprocessingFile(best.postprocessing_file, resultsDir) !== null) return null;
+  const folds = Array.isArray(info.folds) && info.folds.length > 0 && info.folds.every((f) => Number.isSafeInteger(f) && (f as number) >= 0) ? (info.folds as number[]) : null;
+  return { configurations, postprocessingFile: null, postprocessing: [], crossValidationDice: null, folds };
 }

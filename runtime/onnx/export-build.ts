@@ -21,8 +21,7 @@ import { planConfiguration, type RuntimePlan } from '../plan.js';
 import { architectureFromConfiguration, type ArchitectureSpec } from '../networks/architecture.js';
 import { CHECKPOINT_NAMES, loadCheckpoint, type Checkpoint } from '../training/checkpoint.js';
 import { labelSpecFromPlanDataset } from '../evaluation/labels.js';
-import { readInferenceInformation } from '../selection/find-best.js';
-import { inferenceSettingsFromPlan } from '../inference/predict.js';
+import { inferenceSettingsFromPlan, readSelection } from '../inference/predict.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { EXPORT_FORMAT, MANIFEST_FILE, manifestText, validateExportManifest, type ExportManifest, type ExportedModel } from '../inference/exported-manifest.js';
@@ -42,6 +41,8 @@ export interface ExportBuildOptions {
   readonly opset?: number;
   /** no progress lines on stderr */
   readonly quiet?: boolean;
+  /** include find-best's post-processing steps (default true; false: `nnuc export --no-postprocessing`) */
+  readonly postprocessing?: boolean;
 }
 
 export interface ExportBuildResult {
@@ -154,7 +155,7 @@ export function exportBuild(o: ExportBuildOptions): ExportBuildResult {
   // networks of an earlier export that this one does not contain
   for (const n of readdirSync(o.outDir)) if (/^fold_(all|[0-9]+)\.onnx$/.test(n) && !written.includes(n)) rmSync(join(o.outDir, n), { force: true });
 
-  const info = readInferenceInformation(join(o.buildDir, 'results'));
+  const info = readSelection(join(o.buildDir, 'results'), { postprocessing: o.postprocessing ?? true, command: 'nnuc export BUILD_DIR -o OUT' });
   const selected = info !== null && info.configurations.length === 1 && info.configurations[0] === configuration;
   const recipe = (plan.recipe ?? {}) as { name?: unknown; file?: unknown };
   const d = plan.dataset;
