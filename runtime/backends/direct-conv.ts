@@ -231,7 +231,7 @@ const GEOM_KEYS = ['N', 'ID', 'IH', 'IW', 'IC', 'OC', 'OD', 'OH', 'OW', 'KD', 'K
 /** Control words: [0] job sequence number (-1: exit), [1 + w] sequence done by worker w, [READY + w] 1 once started. */
 const CTRL_WORDS = 64;
 /** Parameters (float64): job, geometry (24), a, b, c, pack, packStride, then per part lo, hi. */
-const READY = 32;
+const READY = 32, FAILED = 48;
 const P_JOB = 0, P_GEOM = 1, P_BUF = 25, P_RANGE = 30;
 
 interface Pool { workers: Worker[]; ctrl: Int32Array; params: Float64Array; seq: number; ready: boolean }
@@ -299,6 +299,9 @@ export function convWorkerLoop(data: { mem: WasmMemory; ctrl: SharedArrayBuffer;
     const bufs: Bufs = { a: p[P_BUF], b: p[P_BUF + 1], c: p[P_BUF + 2], pack: p[P_BUF + 3] + part * p[P_BUF + 4], packStride: p[P_BUF + 4] };
     try {
       runPart(p[P_JOB] as Job, gemm, H, g, bufs, p[P_RANGE + 2 * part], p[P_RANGE + 2 * part + 1]);
+    } catch (e) {
+      Atomics.store(ctrl, FAILED, seq);
+      console.error(`nnuc convolution worker: ${(e as Error).stack ?? e}`);
     } finally {
       Atomics.store(ctrl, 1 + data.index, seq);
       Atomics.notify(ctrl, 1 + data.index);
@@ -350,6 +353,7 @@ function run(a: Arena, job: Job, g: Geom, bufs: Bufs, macs: number): void {
       Atomics.wait(pl.ctrl, 1 + w, done, 60_000);
     }
   }
+  if (Atomics.load(pl.ctrl, FAILED) === seq) throw new Error('a convolution worker thread failed (see its message above)');
 }
 
 // ---- the three kernels ------------------------------------------------------------------------------------
