@@ -2,8 +2,8 @@
  * Backend selection. `selectBackend(name, opts)` activates a tfjs backend and prints (to stderr) which
  * backend and device it runs on:
  *   'onednn'        native oneDNN kernels (native/onednn addon, built by `npm ci` when libdnnl-dev is present)
- *   'wasm'          WebAssembly + nnuc's im2col convolutions (no native code)
- *   'cpu'           pure JavaScript + nnuc's im2col convolutions (no native code, slowest)
+ *   'wasm'          WebAssembly + nnuc's direct SIMD convolutions on worker threads (no native code)
+ *   'cpu'           tfjs's JavaScript backend + the same SIMD convolutions and fast kernels (no native code)
  *   'tfjs-node'     @tensorflow/tfjs-node if installed (optional)
  *   'tfjs-node-gpu' @tensorflow/tfjs-node-gpu if installed; refuses to run when the GPU is not really used
  *                   unless opts.allowCpu
@@ -56,7 +56,7 @@ export async function selectBackend(name: BackendName | 'auto' | string = 'auto'
       info = await setupOneDnn(opts);
     } catch (e) {
       const bar = '!'.repeat(78);
-      log(`${bar}\n!! ${(e as Error).message}\n!! falling back to the wasm backend: CPU training will be about 10x slower\n!! fix: apt-get install libdnnl-dev && node native/build.mjs\n${bar}`);
+      log(`${bar}\n!! ${(e as Error).message}\n!! falling back to the wasm backend: CPU training will be about 3-5x slower\n!! fix: apt-get install libdnnl-dev && node native/build.mjs\n${bar}`);
       try {
         info = await setupWasm(opts);
       } catch (e2) {

@@ -1,8 +1,9 @@
 /**
  * Fused ops with one meaning on every backend. `instanceNormLeakyRelu` is nnU-Net's norm + nonlinearity
  * (InstanceNorm eps 1e-5, affine; LeakyReLU 0.01) over channels-last data: on the 'onednn' backend one native
- * kernel forward and one backward (with a custom gradient), elsewhere the composite of standard tfjs ops
- * (moments, rsqrt, leakyRelu) differentiated by tfjs autograd. Both give the same values.
+ * kernel forward and one backward (with a custom gradient), on 'wasm' / 'nnuc-cpu' one fused JavaScript op with its
+ * own gradient (fallback-norm.ts), elsewhere the composite of standard tfjs ops (moments, rsqrt, leakyRelu)
+ * differentiated by tfjs autograd. All give the same values (tested against the composite).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ONEDNN_BACKEND, OneDnnBackend } from './onednn.js';
