@@ -38,7 +38,7 @@ function ok(args: string[], env: Record<string, string> = {}): { out: string; er
   assert.equal(r.code, 0, `nnuc ${args.join(' ')}\n${r.out}\n${r.err}`);
   return r;
 }
-const WARNING = /nnuc: WARNING: onnxruntime-node cannot be loaded \(onnxruntime-node-missing: [^)]*\); the network runs on tfjs instead, which on a CPU is about 9x \(3d\) to 40x \(2d\) slower/g;
+const WARNING = /nnuc: WARNING: onnxruntime-node cannot be loaded \(onnxruntime-node-missing: [^)]*\); the network runs on tfjs instead, which makes prediction and validation on a CPU slower \(measured: 3x for the CPU demo, 9x \(3d\) and 40x \(2d\) for nnU-Net's Hippocampus networks\)/g;
 
 /** Max |a - b| over two probability arrays. */
 function maxDiff(a: Float32Array, b: Float32Array): number {

@@ -2,8 +2,9 @@
  * Which engine runs the network at inference time (prediction, the final validation of training):
  *
  *   'onnx'  onnxruntime-node (CPU execution provider, binaries in the npm package): the trained UNet or each
- *           fold's checkpoint is converted to ONNX in memory (runtime/onnx/unet-export.ts). 9-40x faster than
- *           the tfjs CPU backends on the measured cases (docs/inference-and-evaluation.md, "Engines").
+ *           fold's checkpoint is converted to ONNX in memory (runtime/onnx/unet-export.ts). Faster than tfjs on
+ *           onednn: 9x / 40x for the Hippocampus 3d / 2d networks, ~3x for the CPU demo's small network
+ *           (docs/inference-and-evaluation.md, "Engines").
  *   'tfjs'  the selected tfjs backend (runtime/backends).
  *   'auto'  (default) 'tfjs' when the tfjs backend asked for is a GPU backend (tfjs-node-gpu: the GPU is the
  *           point there), else 'onnx' when onnxruntime-node loads, else 'tfjs' with one loud stderr line saying
@@ -92,7 +93,7 @@ export async function resolveEngine(
     warned = true;
     warn(
       `nnuc: WARNING: onnxruntime-node cannot be loaded (${r.error}); the network runs on tfjs instead, ` +
-        `which on a CPU is about 9x (3d) to 40x (2d) slower for prediction and validation. ` +
+        `which makes prediction and validation on a CPU slower (measured: 3x for the CPU demo, 9x (3d) and 40x (2d) for nnU-Net's Hippocampus networks). ` +
         `Reinstall onnxruntime-node (npm ci), or pass --engine tfjs to choose tfjs knowingly.`,
     );
   }
