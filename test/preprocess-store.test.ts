@@ -5,84 +5,32 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { readImage } from '../runtime/io/image.js';
 import { planConfiguration, readPlan } from '../runtime/plan.js';
 import { openPreprocessedStore } from '../runtime/preprocessing/store.js';
 import { runPreprocess, storeDirFor, type ConfigurationReport } from '../runtime/preprocessing/run.js';
+import { cli } from './helpers/cli.js';
+import { copyHippocampusCases, writePlanFixture, type ConfigurationFixture } from './helpers/plan-fixture.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DATASET = join(ROOT, 'datasets', 'Dataset004_HippocampusMini');
 const CASES = ['hippocampus_001', 'hippocampus_003', 'hippocampus_004'];
 
-const resampling = (isSeg: boolean, order: number) => ({ is_seg: isSeg, order, order_z: 0, force_separate_z: null });
-function configuration(dim: 2 | 3, spacing: number[], id: string) {
+function configuration(dim: 2 | 3, spacing: number[], id: string): ConfigurationFixture {
   return {
     dim,
     data_identifier: id,
-    preprocessor_name: 'DefaultPreprocessor',
-    batch_size: 2,
     patch_size: dim === 3 ? [40, 56, 40] : [56, 40],
     median_image_size_in_voxels: dim === 3 ? [36.0, 50.0, 35.0] : [50.0, 35.0],
     spacing,
-    normalization_schemes: ['ZScoreNormalization'],
-    use_mask_for_norm: [false],
-    resampling_data: resampling(false, 3),
-    resampling_seg: resampling(true, 1),
-    resampling_probabilities: resampling(false, 1),
-    batch_dice: false,
-    inherits_from: null,
-    previous_stage: null,
-    next_stage: null,
   };
 }
 
 function writePlan(buildDir: string, datasetPath: string, spacing2d = [0.8, 1.25]): void {
-  const plan = {
-    format: 'nnuc-plan/1',
-    dataset: {
-      name: 'Dataset004_Hippocampus',
-      channels: ['MRI'],
-      labels: [
-        { name: 'background', value: 0 },
-        { name: 'Anterior', value: 1 },
-        { name: 'Posterior', value: 2 },
-      ],
-      has_regions: false,
-      regions_class_order: null,
-      ignore_label: null,
-      num_segmentation_heads: 3,
-      num_training: 40,
-      file_ending: '.nii.gz',
-      image_reader_writer: 'SimpleITKIO',
-      path: datasetPath,
-    },
-    transpose_forward: [0, 1, 2],
-    transpose_backward: [0, 1, 2],
-    foreground_intensity_properties_per_channel: {
-      '0': { max: 486420.0, mean: 22360.3, median: 362.0, min: 0.0, percentile_00_5: 28.0, percentile_99_5: 277983.0, std: 60656.2 },
-    },
-    configuration_order: ['2d', '3d_fullres'],
+  writePlanFixture(buildDir, {
+    dataset: { num_training: 40, path: datasetPath },
     configurations: { '2d': configuration(2, spacing2d, 'nnUNetPlans_2d'), '3d_fullres': configuration(3, [1, 1, 1], 'nnUNetPlans_3d_fullres') },
-    hashes: { preprocess: 'p'.repeat(64), train: 't'.repeat(64), infer: 'i'.repeat(64) },
-  };
-  mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'plan.json'), JSON.stringify(plan, null, 2));
-}
-
-/** Runs the real CLI in a child process (its stdout/stderr must not mix with the test runner's). */
-function cli(args: string[]): Promise<{ code: number; err: string; out: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'nnuc.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolveP({ code: code ?? -1, out, err }));
   });
 }
 
@@ -93,12 +41,7 @@ test('nnuc preprocess: store contents, patches, resume and invalidation', async 
   try {
     // a private copy of three cases so that touching a file is safe
     const ds = join(tmp, 'Dataset004');
-    for (const sub of ['imagesTr', 'labelsTr']) mkdirSync(join(ds, sub), { recursive: true });
-    copyFileSync(join(DATASET, 'dataset.json'), join(ds, 'dataset.json'));
-    for (const c of CASES) {
-      copyFileSync(join(DATASET, 'imagesTr', `${c}_0000.nii.gz`), join(ds, 'imagesTr', `${c}_0000.nii.gz`));
-      copyFileSync(join(DATASET, 'labelsTr', `${c}.nii.gz`), join(ds, 'labelsTr', `${c}.nii.gz`));
-    }
+    copyHippocampusCases(ds, CASES);
     const build = join(tmp, 'build');
     writePlan(build, ds);
 

@@ -7,94 +7,31 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { loadCheckpoint } from '../runtime/training/checkpoint.js';
+import { cli } from './helpers/cli.js';
+import { copyHippocampusCases, plainConvUNet3d, SGD_TRAINING, writePlanFixture } from './helpers/plan-fixture.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DATASET = join(ROOT, 'datasets', 'Dataset004_HippocampusMini');
 const CASES = ['hippocampus_001', 'hippocampus_003', 'hippocampus_004', 'hippocampus_007', 'hippocampus_008'];
 
-const resampling = (isSeg: boolean, order: number) => ({ is_seg: isSeg, order, order_z: 0, force_separate_z: null });
-
 function writePlan(buildDir: string, datasetPath: string, trainHash: string): void {
-  const plan = {
-    format: 'nnuc-plan/1',
-    dataset: {
-      name: 'Dataset004_Hippocampus',
-      channels: ['MRI'],
-      labels: [
-        { name: 'background', value: 0 },
-        { name: 'Anterior', value: 1 },
-        { name: 'Posterior', value: 2 },
-      ],
-      has_regions: false,
-      regions_class_order: null,
-      ignore_label: null,
-      num_segmentation_heads: 3,
-      num_training: CASES.length,
-      file_ending: '.nii.gz',
-      image_reader_writer: 'SimpleITKIO',
-      path: datasetPath,
-    },
-    transpose_forward: [0, 1, 2],
-    transpose_backward: [0, 1, 2],
-    foreground_intensity_properties_per_channel: {
-      '0': { max: 486420.0, mean: 22360.3, median: 362.0, min: 0.0, percentile_00_5: 28.0, percentile_99_5: 277983.0, std: 60656.2 },
-    },
-    configuration_order: ['3d_fullres'],
+  writePlanFixture(buildDir, {
+    dataset: { num_training: CASES.length, path: datasetPath },
     configurations: {
+      // small network and patch so the pure-JS backend trains in seconds
       '3d_fullres': {
         dim: 3,
         data_identifier: 'nnUNetPlans_3d_fullres',
-        preprocessor_name: 'DefaultPreprocessor',
-        batch_size: 2,
-        // small network and patch so the pure-JS backend trains in seconds
         patch_size: [16, 16, 16],
         median_image_size_in_voxels: [36.0, 50.0, 35.0],
         spacing: [1, 1, 1],
-        normalization_schemes: ['ZScoreNormalization'],
-        use_mask_for_norm: [false],
-        resampling_data: resampling(false, 3),
-        resampling_seg: resampling(true, 1),
-        resampling_probabilities: resampling(false, 1),
-        network: {
-          template: 'PlainConvUNet',
-          n_stages: 3,
-          features_per_stage: [4, 8, 16],
-          kernel_sizes: [[3, 3, 3], [3, 3, 3], [3, 3, 3]],
-          strides: [[1, 1, 1], [2, 2, 2], [2, 2, 2]],
-          blocks_per_stage: [2, 2, 2],
-          convs_per_stage_decoder: [2, 2],
-          conv_bias: true,
-          norm: { op: 'instance', eps: 1e-5, affine: true },
-          dropout: null,
-          nonlin: { op: 'leaky_relu', negative_slope: 0.01, inplace: true },
-        },
-        batch_dice: false,
-        inherits_from: null,
-        previous_stage: null,
-        next_stage: null,
+        network: plainConvUNet3d([4, 8, 16]),
       },
     },
-    fixed: { training: { optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.99, nesterov: true, weight_decay: 3e-5 }, checkpoint_every: 50 } },
-    hashes: { preprocess: 'p'.repeat(64), train: trainHash, infer: 'i'.repeat(64) },
-  };
-  mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'plan.json'), JSON.stringify(plan, null, 2));
-}
-
-function cli(args: string[]): Promise<{ code: number; err: string; out: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'nnuc.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolveP({ code: code ?? -1, out, err }));
+    fixed: SGD_TRAINING,
+    hashes: { train: trainHash },
   });
 }
 
@@ -102,13 +39,7 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
   const tmp = mkdtempSync(join(tmpdir(), 'nnuc-train-cli-'));
   try {
     const ds = join(tmp, 'Dataset004');
-    for (const sub of ['imagesTr', 'labelsTr']) mkdirSync(join(ds, sub), { recursive: true });
-    const dj = JSON.parse(readFileSync(join(DATASET, 'dataset.json'), 'utf8'));
-    writeFileSync(join(ds, 'dataset.json'), JSON.stringify({ ...dj, numTraining: CASES.length }));
-    for (const c of CASES) {
-      copyFileSync(join(DATASET, 'imagesTr', `${c}_0000.nii.gz`), join(ds, 'imagesTr', `${c}_0000.nii.gz`));
-      copyFileSync(join(DATASET, 'labelsTr', `${c}.nii.gz`), join(ds, 'labelsTr', `${c}.nii.gz`));
-    }
+    copyHippocampusCases(ds, CASES, { numTraining: CASES.length });
     const build = join(tmp, 'build');
     writePlan(build, ds, 't'.repeat(64));
     const pp = await cli(['preprocess', build, '--workers', '0', '--quiet']);
