@@ -5,28 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readImage } from '../runtime/io/image.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
 import { writeNpz } from '../runtime/inference/npz.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DS = join(ROOT, 'datasets', 'Dataset004_HippocampusMini');
-
-function cli(args: string[]): Promise<{ code: number; err: string; out: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'nnuc.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolveP({ code: code ?? -1, out, err }));
-  });
-}
+import { cli } from './helpers/cli.js';
+import { HIPPOCAMPUS_MINI as DS } from './helpers/plan-fixture.js';
 
 test('nnuc evaluate / determine-postprocessing / apply-postprocessing on Hippocampus labels', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'nnuc-evcli-'));

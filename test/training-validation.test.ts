@@ -21,55 +21,26 @@ import { tfjsNetwork } from '../runtime/inference/network.js';
 import { readNpz } from '../runtime/inference/npz.js';
 import { writeSegmentation } from '../runtime/inference/export.js';
 import { readSegmentation } from '../runtime/evaluation/folder.js';
+import { plainConvUNet3d, planFixture } from './helpers/plan-fixture.js';
 
 await tf.setBackend('cpu');
 
-const resampling = (isSeg: boolean, order: number) => ({ is_seg: isSeg, order, order_z: 0, force_separate_z: null });
-const plan = parsePlan({
-  format: 'nnuc-plan/1',
-  dataset: {
-    name: 'Dataset999_Synthetic',
-    channels: ['MRI'],
-    labels: [{ name: 'background', value: 0 }, { name: 'outer', value: 1 }, { name: 'core', value: 2 }],
-    has_regions: false,
-    regions_class_order: null,
-    ignore_label: null,
-    num_segmentation_heads: 3,
-    num_training: 4,
-    file_ending: '.nii.gz',
-    image_reader_writer: 'SimpleITKIO',
-  },
-  transpose_forward: [0, 1, 2],
-  transpose_backward: [0, 1, 2],
-  foreground_intensity_properties_per_channel: { '0': { max: 3, mean: 1, median: 1, min: -2, percentile_00_5: -1, percentile_99_5: 2.5, std: 0.8 } },
-  configuration_order: ['3d_fullres'],
-  configurations: {
-    '3d_fullres': {
-      dim: 3,
-      data_identifier: 'nnUNetPlans_3d_fullres',
-      preprocessor_name: 'DefaultPreprocessor',
-      batch_size: 2,
-      patch_size: [12, 12, 12],
-      median_image_size_in_voxels: [16.0, 16.0, 16.0],
-      spacing: [1, 1, 1],
-      normalization_schemes: ['ZScoreNormalization'],
-      use_mask_for_norm: [false],
-      resampling_data: resampling(false, 3),
-      resampling_seg: resampling(true, 1),
-      resampling_probabilities: resampling(false, 1),
-      network: {
-        template: 'PlainConvUNet', n_stages: 3, features_per_stage: [4, 8, 8], kernel_sizes: [[3, 3, 3], [3, 3, 3], [3, 3, 3]],
-        strides: [[1, 1, 1], [2, 2, 2], [2, 2, 2]], blocks_per_stage: [2, 2, 2], convs_per_stage_decoder: [2, 2], conv_bias: true,
-        norm: { op: 'instance', eps: 1e-5, affine: true }, dropout: null, nonlin: { op: 'leaky_relu', negative_slope: 0.01, inplace: true },
+const plan = parsePlan(
+  planFixture({
+    dataset: { name: 'Dataset999_Synthetic', labels: [{ name: 'background', value: 0 }, { name: 'outer', value: 1 }, { name: 'core', value: 2 }], num_training: 4 },
+    intensities: { '0': { max: 3, mean: 1, median: 1, min: -2, percentile_00_5: -1, percentile_99_5: 2.5, std: 0.8 } },
+    configurations: {
+      '3d_fullres': {
+        dim: 3,
+        data_identifier: 'nnUNetPlans_3d_fullres',
+        patch_size: [12, 12, 12],
+        median_image_size_in_voxels: [16.0, 16.0, 16.0],
+        spacing: [1, 1, 1],
+        network: plainConvUNet3d([4, 8, 8]),
       },
-      batch_dice: false,
-      inherits_from: null,
-      previous_stage: null,
-      next_stage: null,
     },
-  },
-  hashes: { preprocess: 'p'.repeat(64), train: 't'.repeat(64), infer: 'i'.repeat(64) },
-});
+  }),
+);
 
 test('final validation: sliding-window predictions exported and evaluated into validation/summary.json', async () => {
   const cases = Array.from({ length: 4 }, (_, i) => syntheticCase(`syn_${i}`, [16, 16, 16], 40 + i));

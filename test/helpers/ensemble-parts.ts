@@ -18,54 +18,17 @@ import type { NetworkFn } from '../../runtime/inference/network.js';
 import { labelSpecFromPlanDataset } from '../../runtime/evaluation/labels.js';
 import { parsePart } from '../../runtime/util/shard.js';
 import type { PostprocessingStep } from '../../runtime/postprocessing/determine.js';
+import { planFixture, type ConfigurationFixture } from './plan-fixture.js';
 
-const resampling = (isSeg: boolean, order: number) => ({ is_seg: isSeg, order, order_z: 0, force_separate_z: null });
-const configuration = (dim: 2 | 3) => ({
+const configuration = (dim: 2 | 3): ConfigurationFixture => ({
   dim,
   data_identifier: `nnUNetPlans_${dim}d`,
-  preprocessor_name: 'DefaultPreprocessor',
-  batch_size: 2,
   patch_size: dim === 3 ? [24, 32, 24] : [32, 24],
   median_image_size_in_voxels: dim === 3 ? [36.0, 50.0, 35.0] : [50.0, 35.0],
   spacing: dim === 3 ? [1, 1, 1] : [1, 1],
-  normalization_schemes: ['ZScoreNormalization'],
-  use_mask_for_norm: [false],
-  resampling_data: resampling(false, 3),
-  resampling_seg: resampling(true, 1),
-  resampling_probabilities: resampling(false, 1),
-  batch_dice: false,
-  inherits_from: null,
-  previous_stage: null,
-  next_stage: null,
 });
 
-export const planJson = {
-  format: 'nnuc-plan/1',
-  dataset: {
-    name: 'Dataset004_Hippocampus',
-    channels: ['MRI'],
-    labels: [
-      { name: 'background', value: 0 },
-      { name: 'Anterior', value: 1 },
-      { name: 'Posterior', value: 2 },
-    ],
-    has_regions: false,
-    regions_class_order: null,
-    ignore_label: null,
-    num_segmentation_heads: 3,
-    num_training: 40,
-    file_ending: '.nii.gz',
-    image_reader_writer: 'SimpleITKIO',
-  },
-  transpose_forward: [0, 1, 2],
-  transpose_backward: [0, 1, 2],
-  foreground_intensity_properties_per_channel: {
-    '0': { max: 486420.0, mean: 22360.3, median: 362.0, min: 0.0, percentile_00_5: 28.0, percentile_99_5: 277983.0, std: 60656.2 },
-  },
-  configuration_order: ['2d', '3d_fullres'],
-  configurations: { '2d': configuration(2), '3d_fullres': configuration(3) },
-  hashes: { preprocess: 'p'.repeat(64), train: 't'.repeat(64), infer: 'i'.repeat(64) },
-};
+export const planJson = planFixture({ dataset: { num_training: 40 }, configurations: { '2d': configuration(2), '3d_fullres': configuration(3) } });
 export const plan = parsePlan(planJson);
 export const spec = labelSpecFromPlanDataset(plan.dataset);
 
