@@ -8,37 +8,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readImage } from '../runtime/io/image.js';
 import { readNpz } from '../runtime/inference/npz.js';
 import { removeAllButLargestComponentFromSegmentation } from '../runtime/postprocessing/components.js';
 import { sweepStaleTemporaries } from '../runtime/inference/predict.js';
 import { runPart } from './helpers/ensemble-parts.js';
+import { HIPPOCAMPUS_MINI as ds } from './helpers/plan-fixture.js';
+import { assertSameTree, tree } from './helpers/tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ds = join(here, '..', 'datasets', 'Dataset004_HippocampusMini');
 const CASES = ['hippocampus_091', 'hippocampus_092', 'hippocampus_094', 'hippocampus_095', 'hippocampus_096'];
-
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(dir, p), readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function assertSameTree(actual: Map<string, Buffer>, expected: Map<string, Buffer>, what: string): void {
-  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort(), `${what}: file names`);
-  for (const [k, v] of expected) assert.ok(actual.get(k)!.equals(v), `${what}: ${k} differs`);
-}
 
 function setUp(): { root: string; input: string } {
   const root = mkdtempSync(join(tmpdir(), 'nnuc-parts-'));

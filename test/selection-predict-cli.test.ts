@@ -10,16 +10,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { architectureOf, openBuild } from '../runtime/api.js';
 import { buildNetwork } from '../runtime/networks/unet.js';
 import { saveCheckpoint } from '../runtime/training/checkpoint.js';
 import { readImage, writeImage } from '../runtime/io/image.js';
+import { cli } from './helpers/cli.js';
+import { assertSameTree, tree } from './helpers/tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
@@ -53,28 +54,6 @@ async function quiet(argv: string[]): Promise<{ code: number; out: string }> {
     process.stdout.write = write;
     process.stderr.write = ewrite;
   }
-}
-
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(dir, p), readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function nnuc(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'nnuc.mjs'), ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => res({ code, stderr }));
-  });
 }
 
 test('nnuc predict applies the selected ensemble and post-processing; equals ensemble + apply-postprocessing; two --part processes at once give the same bytes', async () => {
@@ -149,15 +128,13 @@ test('nnuc predict applies the selected ensemble and post-processing; equals ens
     // two parts at the same time into one folder: part 1 in another process, part 0 in this one
     const out2 = join(root, 'out2');
     const [a, z] = await Promise.all([
-      nnuc(['predict', build, '-i', input, '-o', out2, '--no-mirror', '-q', '--part', '1/2']),
+      cli(['predict', build, '-i', input, '-o', out2, '--no-mirror', '-q', '--part', '1/2']),
       quiet(['predict', build, '-i', input, '-o', out2, '--no-mirror', '-q', '--part', '0/2']),
     ]);
-    assert.equal(a.code, 0, a.stderr);
+    assert.equal(a.code, 0, a.err);
     assert.equal(z.code, 0, z.out);
     assert.match(z.out, /: 2 case\(s\) ensembled, 0 already done/);
-    const parts = tree(out2);
-    assert.deepEqual([...parts.keys()].sort(), [...single.keys()].sort());
-    for (const [k, v] of single) assert.ok(parts.get(k)!.equals(v), `${k} differs`);
+    assertSameTree(tree(out2), single, 'two parts at once');
     assert.ok(!existsSync(join(out2, '.stages')));
   } finally {
     rmSync(root, { recursive: true, force: true });
