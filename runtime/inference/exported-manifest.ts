@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import AjvModule from 'ajv';
 import { pyJsonDumps } from '../../common/pyjson.js';
 import { NnucError } from '../errors.js';
-import { parsePlan, type RuntimeIntensityProperties, type RuntimePlan, type RuntimeResamplingKwargs } from '../plan.js';
+import { parsePlan, type RuntimeDatasetInfo, type RuntimeIntensityProperties, type RuntimePlan, type RuntimeResamplingKwargs } from '../plan.js';
 import type { ArchitectureSpec } from '../networks/architecture.js';
 
 export const EXPORT_FORMAT = 'nnuc-export/1';
@@ -43,19 +43,8 @@ export interface ExportManifest {
   /** the plan's hashes (infer chains preprocess and train): the identity of the exported model */
   readonly hashes: { readonly preprocess: string; readonly train: string; readonly infer: string };
   readonly configuration: string;
-  readonly dataset: {
-    readonly name: string;
-    /** input channel names, in channel order ({CASE}_0000 is the first) */
-    readonly channels: readonly string[];
-    readonly labels: ReadonlyArray<{ readonly name: string; readonly value: number | readonly number[] }>;
-    readonly has_regions: boolean;
-    readonly regions_class_order: readonly number[] | null;
-    readonly ignore_label: number | null;
-    readonly num_segmentation_heads: number;
-    readonly num_training: number;
-    readonly file_ending: string;
-    readonly image_reader_writer: string;
-  };
+  /** the plan's dataset block without `path` (no paths in an export); channels in order, {CASE}_0000 first */
+  readonly dataset: Omit<RuntimeDatasetInfo, 'path'>;
   readonly preprocessing: {
     readonly dim: 2 | 3;
     /** axis permutation applied before the network (transpose_forward) and undone after (transpose_backward) */
