@@ -7,7 +7,8 @@
 //   nnuc run BUILD_DIR/2d/train.ts --fold all    one model on all training cases
 //   nnuc run BUILD_DIR/2d/train.ts               every fold of the empirical plan
 // Options: --continue (resume from the last checkpoint), --backend NAME, --epochs N / --iterations N (shorter
-// schedule), --no-validation / --no-mirror (final validation of the fold), --val (only the final validation).
+// schedule), --no-validation / --no-mirror (final validation of the fold), --val (only the final validation),
+// --engine auto|onnx|tfjs (what runs the final validation's network; auto: onnxruntime).
 import { isMainModule, runMain, trainConfiguration, trainMain, type TrainOptions, type TrainReport } from 'nnuc/runtime';
 import { BUILD } from '../index.js';
 import { NAME } from './configuration.js';
