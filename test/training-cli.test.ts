@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../runtime/training/checkpoint.js';
@@ -58,8 +58,12 @@ test('nnuc train on real Hippocampus cases: the loss falls; logs, curves, checkp
     // final validation: the fold's validation case predicted (sliding window) and evaluated against labelsTr
     const summary = JSON.parse(readFileSync(join(fold, 'validation', 'summary.json'), 'utf8'));
     assert.equal(summary.metric_per_case.length, 1);
-    assert.match(tr.out, /Mean Validation Dice: /);
+    assert.match(tr.out, /\d: Mean Validation Dice: /);
     assert.match(tr.out, /validation mean foreground Dice \d/);
+    // one training log per run, with the final validation's lines in it (nnU-Net's print_to_log_file)
+    const logs = readdirSync(fold).filter((f) => /^training_log_.*\.txt$/.test(f));
+    assert.equal(logs.length, 1, logs.join(', '));
+    assert.match(readFileSync(join(fold, logs[0]), 'utf8'), /: Epoch 2\n[\s\S]*: Mean Validation Dice: /);
     const splits = JSON.parse(readFileSync(join(build, 'preprocessed', 'splits_final.json'), 'utf8'));
     assert.equal(splits.length, 5);
     // KFold(5, shuffle, 12345) on 5 sorted ids: RandomState(12345).shuffle(range(5))

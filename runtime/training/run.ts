@@ -36,7 +36,7 @@ import { openPreprocessedStore } from '../preprocessing/store.js';
 import { architectureFromConfiguration } from '../networks/architecture.js';
 import { getFold } from './split.js';
 import { augmentSettingsFromPlan } from '../augmentation/pipeline.js';
-import { nnunetDefaults, runTraining, type TrainingConfig, type TrainingResult } from './trainer.js';
+import { nnunetDefaults, runTraining, trainingLogPrinter, type TrainingConfig, type TrainingResult } from './trainer.js';
 
 export interface TrainFromPlanOptions {
   buildDir: string;
@@ -206,7 +206,8 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
       );
     }
   }
-  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  // the final validation's lines go to the fold's training log with timestamps, as nnU-Net's print_to_log_file
+  const print = trainingLogPrinter(outputDir, o.print);
   const validate = async (net: UNet): Promise<EvaluationSummary | null> => {
     const settings = inferenceSettingsFromPlan(plan, o.configuration, { mirror: o.validationMirror ?? true });
     const engine = await resolveEngine(o.engine, o.backendName);
@@ -260,6 +261,7 @@ export async function trainFromPlan(o: TrainFromPlanOptions): Promise<TrainingRe
     resume: o.resume,
     quiet: o.quiet,
     print: o.print,
+    log: print,
     backendName: o.backendName,
     stopAfterEpochs: o.stopAfterEpochs,
     workers: o.workers ?? 0,

@@ -80,6 +80,8 @@ export function nnunetDefaults(): Pick<
 
 export interface RunOptions {
   outputDir: string;
+  /** the fold's log printer (trainingLogPrinter); default: a new one over `print` */
+  log?: (msg: string) => void;
   trainIds: readonly string[];
   valIds: readonly string[];
   /** resume from final > latest > best */
@@ -261,15 +263,26 @@ function restoreMomentum(t: Trainer, m: Map<string, WeightArray>): void {
   t.opt.setState(byVar);
 }
 
-/** Run (or resume) training of one fold. */
-export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts: RunOptions): Promise<TrainingResult> {
-  mkdirSync(opts.outputDir, { recursive: true });
-  const logFile = join(opts.outputDir, `training_log_${pyNow().replace(/[: ]/g, '_').replace(/\..*/, '')}.txt`);
-  const print = (msg: string) => {
+/**
+ * nnU-Net's `print_to_log_file`: each message with a timestamp, to `print` (default stdout) and appended to a new
+ * `training_log_<time>.txt` in `outputDir` (created on the first message). Used by training and the final validation.
+ */
+export function trainingLogPrinter(outputDir: string, out?: (line: string) => void): (msg: string) => void {
+  let logFile: string | null = null;
+  return (msg: string) => {
     const line = `${pyNow()}: ${msg}`;
-    (opts.print ?? ((l: string) => process.stdout.write(l + '\n')))(line);
+    (out ?? ((l: string) => process.stdout.write(l + '\n')))(line);
+    if (!logFile) {
+      mkdirSync(outputDir, { recursive: true });
+      logFile = join(outputDir, `training_log_${pyNow().replace(/[: ]/g, '_').replace(/\..*/, '')}.txt`);
+    }
     appendFileSync(logFile, line + '\n');
   };
+}
+
+/** Run (or resume) training of one fold. */
+export async function runTraining(cfg: TrainingConfig, source: CaseSource, opts: RunOptions): Promise<TrainingResult> {
+  const print = opts.log ?? trainingLogPrinter(opts.outputDir, opts.print);
 
   let resumeFrom: Checkpoint | null = null;
   if (opts.resume) {
