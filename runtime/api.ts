@@ -38,6 +38,7 @@ import type { ItkGeometry } from './io/types.js';
 import { readCase } from './io/image.js';
 import { writeSegmentation as writeSegmentationFile } from './inference/export.js';
 import type { Part } from './util/shard.js';
+import { defaultAugmentationWorkers } from './util/workers.js';
 import type { PostprocessingStep } from './postprocessing/determine.js';
 import { removeAllButLargestComponentFromSegmentation } from './postprocessing/components.js';
 import { loadExport, openOnnxNetworks } from './inference/exported.js';
@@ -125,6 +126,8 @@ export interface TrainOptions {
   readonly iterationsPerEpoch?: number;
   readonly valIterationsPerEpoch?: number;
   readonly seed?: number;
+  /** augmentation worker threads beside training (default: CPUs - 1, at most 4; 0 = main thread), as `nnuc train --workers` */
+  readonly workers?: number;
   /** override the plan's batch size (small machines) */
   readonly batchSize?: number;
   /** final sliding-window validation of each fold (default true, as nnU-Net) */
@@ -180,6 +183,7 @@ export async function trainConfiguration(build: BuildHandle, configuration: stri
       quiet: opts.quiet ?? false,
       backendName: backend.name,
       engine: opts.engine ?? 'auto',
+      workers: opts.workers ?? (await defaultAugmentationWorkers()),
     });
     r.net.dispose();
     out.push({ fold, outputDir: r.outputDir, epochsDone: r.epochsDone, finalCheckpoint: r.finalCheckpoint, validationDice: r.validation?.foreground_mean.Dice ?? null });

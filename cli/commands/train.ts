@@ -16,7 +16,7 @@ import { UsageError } from '../main.js';
 import { trainFromPlan } from '../../runtime/training/run.js';
 import { BACKEND_NAMES, selectBackend } from '../../runtime/backends/index.js';
 import { ENGINE_NAMES, type EngineChoice } from '../../runtime/onnx/engine.js';
-import { defaultWorkers } from '../../runtime/util/workers.js';
+import { defaultAugmentationWorkers } from '../../runtime/util/workers.js';
 
 interface Opts {
   configuration: string;
@@ -89,7 +89,7 @@ export function register(program: Command): void {
         validationMirror: opts.mirror !== false,
         saveProbabilities: Boolean(opts.npz),
         engine: (opts.engine ?? 'auto') as EngineChoice,
-        workers: opts.workers !== undefined ? (posInt(opts.workers, '--workers', 0) as number) : Math.max(0, Math.min(4, (await defaultWorkers()) - 1)),
+        workers: opts.workers !== undefined ? (posInt(opts.workers, '--workers', 0) as number) : await defaultAugmentationWorkers(),
       });
       const dice = res.validation ? `, validation mean foreground Dice ${res.validation.foreground_mean.Dice.toFixed(4)}` : '';
       process.stdout.write(`trained ${opts.configuration} fold ${fold}: ${res.epochsDone} epochs${dice} -> ${res.outputDir}\n`);

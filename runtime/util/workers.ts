@@ -185,3 +185,8 @@ export async function defaultWorkers(cap = 8): Promise<number> {
   const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cap, n));
 }
+
+/** Augmentation workers beside training: the CPUs minus the one training runs on, at most 4 (0 = main thread). */
+export async function defaultAugmentationWorkers(): Promise<number> {
+  return Math.max(0, Math.min(4, (await defaultWorkers()) - 1));
+}
