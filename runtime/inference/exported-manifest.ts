@@ -286,7 +286,7 @@ export function readExportManifest(dir: string): ExportManifest {
 
 /**
  * A plan with the exported configuration alone, so the export predicts through the very code the build uses
- * (inferenceSettingsFromPlan): training-only fields are placeholders the inference never reads.
+ * (inferenceSettingsFromPlan); the training-only fields get fixed values (batch size 1, an export data identifier) that inference never reads.
  */
 export function exportedPlan(m: ExportManifest, file = MANIFEST_FILE): RuntimePlan {
   const p = m.preprocessing;
