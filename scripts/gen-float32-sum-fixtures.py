@@ -23,6 +23,7 @@ Usage: python3 scripts/gen-float32-sum-fixtures.py > test/fixtures/data/float32-
 import json
 
 import numpy as np
+from nnunet_restated import zscore
 
 
 def inputs(seed, n, scale, offset, exp):
@@ -30,20 +31,6 @@ def inputs(seed, n, scale, offset, exp):
     return (np.exp(x) if exp else x).astype(np.float32)
 
 
-def zscore(image, seg, use_mask_for_norm):
-    # nnU-Net v2 ZScoreNormalization.run
-    image = image.astype(np.float32, copy=False)
-    if use_mask_for_norm:
-        mask = seg >= 0
-        mean = image[mask].mean()
-        std = image[mask].std()
-        image[mask] = (image[mask] - mean) / (max(std, 1e-8))
-    else:
-        mean = image.mean()
-        std = image.std()
-        image -= mean
-        image /= (max(std, 1e-8))
-    return image, mean, std
 
 
 sums = []

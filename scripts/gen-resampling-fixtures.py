@@ -16,6 +16,7 @@ import os
 from copy import deepcopy
 
 import numpy as np
+from nnunet_restated import crop_to_nonzero, zscore as zscore_with_stats
 import scipy
 import skimage
 from scipy import ndimage
@@ -138,22 +139,10 @@ def resample_data_or_seg_to_shape(data, new_shape, current_spacing, new_spacing,
 
 
 # ---------------------------------------------------------------- default_normalization_schemes.py, restated
-def zscore(image, seg, use_mask):
-    # as nnU-Net: copy=False, so a float32 image is normalized in place -- in run_case_npy that is data[c], a view
-    # of the transposed, cropped case, whose unmasked mean()/std() numpy sums in memory order (see
-    # scripts/gen-zscore-view-fixtures.py); callers that keep their input pass a copy
-    image = image.astype(np.float32, copy=False)
-    if use_mask:
-        mask = seg >= 0
-        mean = image[mask].mean()
-        std = image[mask].std()
-        image[mask] = (image[mask] - mean) / (max(std, 1e-8))
-    else:
-        mean = image.mean()
-        std = image.std()
-        image -= mean
-        image /= (max(std, 1e-8))
-    return image
+def zscore_image(image, seg, use_mask):
+    # ZScore as nnU-Net (scripts/nnunet_restated.py: copy=False, in place on the view); callers that keep their
+    # input pass a copy
+    return zscore_with_stats(image, seg, use_mask)[0]
 
 
 def ct(image, props):
@@ -203,25 +192,6 @@ def sample_foreground_locations(seg, classes_or_regions, seed=1234):
 
 
 # ---------------------------------------------------------------- DefaultPreprocessor.run_case_npy, restated
-def crop_to_nonzero(data, seg=None, nonzero_label=-1):
-    nonzero_mask = data[0] != 0
-    for c in range(1, data.shape[0]):
-        nonzero_mask |= data[c] != 0
-    nonzero_mask = ndimage.binary_fill_holes(nonzero_mask)
-    bbox = []
-    for ax in range(3):
-        other = tuple(i for i in range(3) if i != ax)
-        idx = np.where(np.any(nonzero_mask, axis=other))[0]
-        bbox.append([int(idx[0]), int(idx[-1]) + 1] if len(idx) else [0, nonzero_mask.shape[ax]])
-    slicer = tuple(slice(a, b) for a, b in bbox)
-    nonzero_mask = nonzero_mask[slicer][None]
-    data = data[(slice(None),) + slicer]
-    if seg is not None:
-        seg = seg[(slice(None),) + slicer]
-        seg[(seg == 0) & (~nonzero_mask)] = nonzero_label
-    else:
-        seg = np.where(nonzero_mask, np.int8(0), np.int8(nonzero_label))
-    return data, seg, bbox
 
 
 def run_case_npy(data, seg, spacing, transpose_forward, target_spacing, schemes, use_mask, intensity_props, classes):
@@ -238,7 +208,7 @@ def run_case_npy(data, seg, spacing, transpose_forward, target_spacing, schemes,
     new_shape = compute_new_shape(data.shape[1:], original_spacing, target_spacing)
     for c in range(data.shape[0]):
         if schemes[c] == 'ZScoreNormalization':
-            data[c] = zscore(data[c], seg[0], use_mask[c])
+            data[c] = zscore_image(data[c], seg[0], use_mask[c])
         elif schemes[c] == 'CTNormalization':
             data[c] = ct(data[c], intensity_props[str(c)])
     data = resample_data_or_seg_to_shape(data, new_shape, original_spacing, target_spacing, False, 3, 0, None)
@@ -363,9 +333,9 @@ def main():
     big = (rng.standard_normal(2000) * 10 + 1000).astype(np.float32)  # long enough for numpy's pairwise blocks
     normalization = {
         'image': arr(img), 'seg': arr(seg), 'image_masked': arr(img_masked), 'ct_properties': props,
-        'zscore': arr(zscore(img.copy(), seg, False)), 'zscore_mask': arr(zscore(img_masked.copy(), seg, True)),
+        'zscore': arr(zscore_image(img.copy(), seg, False)), 'zscore_mask': arr(zscore_image(img_masked.copy(), seg, True)),
         'ct': arr(ct(img, props)), 'rescale01': arr(rescale01(img)), 'rgb': arr(rgb), 'rgb01': arr(rgb01(rgb)),
-        'long': arr(big), 'long_zscore': arr(zscore(big.copy(), None, False)),
+        'long': arr(big), 'long_zscore': arr(zscore_image(big.copy(), None, False)),
         'long_mean': float(big.mean()), 'long_std': float(big.std()),
     }
 

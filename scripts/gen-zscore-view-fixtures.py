@@ -30,6 +30,7 @@ import os
 import struct
 
 import numpy as np
+from nnunet_restated import crop_to_nonzero
 from scipy import ndimage
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
@@ -41,25 +42,6 @@ def hex32(x):
 
 
 # ---------------------------------------------------------------- nnU-Net v2, restated
-def crop_to_nonzero(data, seg=None, nonzero_label=-1):
-    nonzero_mask = data[0] != 0
-    for c in range(1, data.shape[0]):
-        nonzero_mask |= data[c] != 0
-    nonzero_mask = ndimage.binary_fill_holes(nonzero_mask)
-    bbox = []
-    for ax in range(3):
-        other = tuple(i for i in range(3) if i != ax)
-        idx = np.where(np.any(nonzero_mask, axis=other))[0]
-        bbox.append([int(idx[0]), int(idx[-1]) + 1] if len(idx) else [0, nonzero_mask.shape[ax]])
-    slicer = tuple(slice(a, b) for a, b in bbox)
-    nonzero_mask = nonzero_mask[slicer][None]
-    data = data[(slice(None),) + slicer]
-    if seg is not None:
-        seg = seg[(slice(None),) + slicer]
-        seg[(seg == 0) & (~nonzero_mask)] = nonzero_label
-    else:
-        seg = np.where(nonzero_mask, np.int8(0), np.int8(nonzero_label))
-    return data, seg, bbox
 
 
 def zscore_unmasked(image):
