@@ -102,30 +102,41 @@ const enum Job { Forward = 0, BackwardData = 1, BackwardWeights = 2 }
 /** Buffers of one call (byte offsets in the arena). */
 interface Bufs { a: number; b: number; c: number; pack: number; packStride: number }
 
+/**
+ * The taps of output row r = (n, od, oh) that read inside the input: fn(xRow, tap, lo, hi, off) per (kd, kh, kw) with
+ * an in-bounds input row (first voxel index xRow) and a non-empty output column range [lo, hi) (colRanges: output
+ * column ow reads input column ow * sW + off). Shared by the forward and backward-data traversals.
+ */
+function forEachTap(g: Geom, cols: ReadonlyArray<readonly [number, number, number]>, r: number,
+  fn: (xRow: number, tap: number, lo: number, hi: number, off: number) => void): void {
+  const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
+  for (let kd = 0; kd < g.KD; kd++) {
+    const id = od * g.sD - g.pF + kd * g.dD;
+    if (id < 0 || id >= g.ID) continue;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.sH - g.pT + kh * g.dH;
+      if (ih < 0 || ih >= g.IH) continue;
+      const xRow = ((n * g.ID + id) * g.IH + ih) * g.IW;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const [lo, hi, off] = cols[kw];
+        if (hi > lo) fn(xRow, (kd * g.KH + kh) * g.KW + kw, lo, hi, off);
+      }
+    }
+  }
+}
+
 /** Forward, output rows [r0, r1) of (n, od, oh) (pointwise: output voxels [r0, r1)). */
 function forwardPart(gemm: GemmFn, g: Geom, o: Bufs, r0: number, r1: number): void {
   const IC4 = g.IC * 4, OC4 = g.OC * 4;
   if (isPointwise(g)) { if (r1 > r0) gemm(r1 - r0, g.OC, g.IC, o.a + r0 * IC4, IC4, 4, o.b, OC4, o.c + r0 * OC4, OC4); return; }
   const cols = colRanges(g);
   const tapBytes = g.IC * OC4;
+  let yRow = 0;
+  const tap = (xRow: number, k: number, lo: number, hi: number, off: number) =>
+    gemm(hi - lo, g.OC, g.IC, o.a + (xRow + lo * g.sW + off) * IC4, g.sW * IC4, 4, o.b + k * tapBytes, OC4, yRow + lo * OC4, OC4);
   for (let r = r0; r < r1; r++) {
-    const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
-    const yRow = o.c + r * g.OW * OC4;
-    for (let kd = 0; kd < g.KD; kd++) {
-      const id = od * g.sD - g.pF + kd * g.dD;
-      if (id < 0 || id >= g.ID) continue;
-      for (let kh = 0; kh < g.KH; kh++) {
-        const ih = oh * g.sH - g.pT + kh * g.dH;
-        if (ih < 0 || ih >= g.IH) continue;
-        const xRow = o.a + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4;
-        for (let kw = 0; kw < g.KW; kw++) {
-          const [lo, hi, off] = cols[kw];
-          if (hi <= lo) continue;
-          gemm(hi - lo, g.OC, g.IC, xRow + (lo * g.sW + off) * IC4, g.sW * IC4, 4,
-            o.b + ((kd * g.KH + kh) * g.KW + kw) * tapBytes, OC4, yRow + lo * OC4, OC4);
-        }
-      }
-    }
+    yRow = o.c + r * g.OW * OC4;
+    forEachTap(g, cols, r, tap);
   }
 }
 
@@ -137,24 +148,12 @@ function backwardDataPart(gemm: GemmFn, g: Geom, o: Bufs, c0: number, c1: number
   const cols = colRanges(g);
   const tapBytes = g.OC * IC4, nc = c1 - c0, cOff = c0 * 4;
   const rows = g.N * g.OD * g.OH;
+  let dyRow = 0;
+  const tap = (xRow: number, k: number, lo: number, hi: number, off: number) =>
+    gemm(hi - lo, nc, g.OC, dyRow + lo * OC4, OC4, 4, o.b + k * tapBytes + cOff, IC4, o.c + (xRow + lo * g.sW + off) * IC4 + cOff, g.sW * IC4);
   for (let r = 0; r < rows; r++) {
-    const oh = r % g.OH, t = (r - oh) / g.OH, od = t % g.OD, n = (t - od) / g.OD;
-    const dyRow = o.a + r * g.OW * OC4;
-    for (let kd = 0; kd < g.KD; kd++) {
-      const id = od * g.sD - g.pF + kd * g.dD;
-      if (id < 0 || id >= g.ID) continue;
-      for (let kh = 0; kh < g.KH; kh++) {
-        const ih = oh * g.sH - g.pT + kh * g.dH;
-        if (ih < 0 || ih >= g.IH) continue;
-        const dxRow = o.c + ((n * g.ID + id) * g.IH + ih) * g.IW * IC4 + cOff;
-        for (let kw = 0; kw < g.KW; kw++) {
-          const [lo, hi, off] = cols[kw];
-          if (hi <= lo) continue;
-          gemm(hi - lo, nc, g.OC, dyRow + lo * OC4, OC4, 4,
-            o.b + ((kd * g.KH + kh) * g.KW + kw) * tapBytes + cOff, IC4, dxRow + (lo * g.sW + off) * IC4, g.sW * IC4);
-        }
-      }
-    }
+    dyRow = o.a + r * g.OW * OC4;
+    forEachTap(g, cols, r, tap);
   }
 }
 
